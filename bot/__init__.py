@@ -1,0 +1,3 @@
+"""wirewatch: a self-hosted news-alert bot."""
+
+__version__ = "0.1.0"

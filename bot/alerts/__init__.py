@@ -1,0 +1,1 @@
+"""Alerts: composing the message, planning outbox rows, and the console and JSONL sinks."""

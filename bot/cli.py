@@ -1,0 +1,87 @@
+"""The `wirewatch` command line. Thin: parse arguments, call the app, map errors to exit codes.
+
+Exit codes: 0 ok, 1 bad input or config (message on stderr), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.errors import WirewatchError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirewatch", description="Self-hosted news-alert bot.")
+    parser.add_argument("--version", action="version", version=f"wirewatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, config: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        if config:
+            p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $WIREWATCH_CONFIG, then ./config.toml)")
+        return p
+
+    run = command("run", "run the bot: poll feeds on schedule and deliver alerts")
+    run.add_argument("--once", action="store_true", help="one poll cycle of every feed, deliver, exit")
+    command("check", "validate config and every rule file; list feeds, topics and chats")
+    demo = command("demo", "serve bundled sample feeds on loopback, run one cycle, print alerts", config=False)
+    demo.add_argument("--jsonl", metavar="FILE", help="also write the alerts to this JSONL file")
+    match = command("match", "show which topics match a text or JSONL items, with score and why")
+    source = match.add_mutually_exclusive_group(required=True)
+    source.add_argument("text", nargs="?", help="a headline or text to match")
+    source.add_argument("--input", metavar="F.jsonl", help="items, one JSON object per line; JSONL out")
+    replay = command("replay", "stream items through match and story clustering, one decision per item")
+    replay.add_argument("--input", metavar="F.jsonl", required=True)
+    replay.add_argument("--output", metavar="O.jsonl", help="write decisions here (default: stdout)")
+    ev = command("eval", "score story clustering (or topic matching) against labelled JSONL")
+    ev.add_argument("what", choices=["clusters"], help="what to evaluate")
+    ev.add_argument("--input", metavar="F.jsonl", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from bot import commands  # after parsing, so --help stays fast
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return handler(args)
+    except WirewatchError as exc:
+        print(f"wirewatch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_async(coro) -> int:
+    """Run a coroutine; SIGINT/SIGTERM end it cleanly."""
+    return asyncio.run(coro)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "httpx", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on the main thread / platform
+            pass
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    from bot.config import default_config_path
+
+    return default_config_path(getattr(args, "config", None))

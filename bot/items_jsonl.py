@@ -1,0 +1,87 @@
+"""Item JSONL, the input of match / replay / eval (DESIGN.md "Item JSONL").
+
+One JSON object per line: `id` (required), `title`, `summary` or `text`, `url`, `source`,
+`published` (ISO 8601), and for eval `labels` or `story`. Unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.errors import InputError
+from bot.ingest.normalize import canonical_url, content_hash, html_to_text
+from bot.models import Item
+
+# Items without a date all get this one, so "published order" is file order for them.
+UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    id: str
+    item: Item
+    dated: bool
+    labels: tuple[str, ...] = ()
+    story: str | None = None
+
+
+def read_items(path: str | Path) -> Iterator[ItemRecord]:
+    """Yield records in file order; a bad line raises InputError naming the file and line."""
+    path = Path(path)
+    try:
+        f = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    with f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                yield _record(line, f"{path}:{number}")
+
+
+def _record(line: str, where: str) -> ItemRecord:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    if data.get("id") in (None, ""):
+        raise InputError(f"{where}: missing required key 'id'")
+    published = _date(data.get("published"), where)
+    labels = data.get("labels") or []
+    if not isinstance(labels, list):
+        raise InputError(f"{where}: 'labels' must be a list of topic ids")
+    item = _item(data, published or UNDATED)
+    story = data.get("story")
+    return ItemRecord(str(data["id"]), item, published is not None, tuple(map(str, labels)), None if story is None else str(story))
+
+
+def _item(data: dict, published: datetime) -> Item:
+    title = html_to_text(str(data.get("title") or ""))
+    summary = html_to_text(str(data.get("summary") or data.get("text") or ""))
+    url = canonical_url(str(data["url"])) if data.get("url") else None
+    return Item(
+        key=f"id:{data['id']}", title=title, summary=summary, url=url,
+        source=str(data.get("source") or ""), published=published,
+        content_hash=content_hash(title, summary),
+    )
+
+
+def _date(value: object, where: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{where}: 'published' is not an ISO 8601 date: {value!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def item_from_text(text: str) -> Item:
+    """An item for `wirewatch match TEXT`: the first line is the title, the rest the summary."""
+    title, _, rest = text.strip().partition("\n")
+    return Item(key="text", title=title, summary=rest.strip(), url=None, source="", published=datetime.now(UTC))

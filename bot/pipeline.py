@@ -1,0 +1,118 @@
+"""The flow of DESIGN.md on one screen: fetch -> parse -> normalize -> match -> cluster -> outbox.
+
+Each feed update ends in one store transaction. Everything between the unseen-check and that
+commit is synchronous, so two feeds carrying the same item in one cycle cannot both claim it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.alerts.outbox import StoryView, plan_deliveries
+from bot.errors import FeedError
+from bot.ingest.fetch import Fetcher
+from bot.ingest.normalize import normalize_entries
+from bot.ingest.parse import parse_feed
+from bot.ingest.schedule import next_check_at
+from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
+from bot.runtime import Runtime
+from bot.stories.cluster import StoryClusterer
+from bot.store.db import FeedRow, FeedState, ProcessedItem, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    feed: FeedRow
+    status: str  # new | unchanged | not_modified | error
+    new_items: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+@dataclass
+class CycleReport:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+class Pipeline:
+    def __init__(self, *, store: Store, fetcher: Fetcher, clusterer: StoryClusterer,
+                 runtime: Runtime, clock: Callable[[], datetime], rng: random.Random | None = None):
+        self.store, self.fetcher, self.clusterer = store, fetcher, clusterer
+        self.runtime = runtime  # replaced whole on hot reload
+        self.clock, self.rng = clock, rng or random.Random()
+
+    async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
+        """Update these feeds concurrently (the fetcher enforces global and per-host limits)."""
+        started = time.monotonic()
+        outcomes = await asyncio.gather(*(self.update_feed(f) for f in feeds))
+        return CycleReport(list(outcomes), time.monotonic() - started)
+
+    async def update_feed(self, feed: FeedRow) -> FeedOutcome:
+        """Fetch one feed and store what changed; a feed's failure is recorded on the feed."""
+        result = await self.fetcher.fetch(feed.for_update())
+        if result.status is not FetchStatus.NEW:
+            return self._record(feed, result)
+        try:
+            parsed = await asyncio.to_thread(parse_feed, result.body, url=result.final_url or feed.url)
+        except FeedError as exc:
+            return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)))
+        if parsed.warning:
+            log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
+        return self._ingest(feed, result, parsed)
+
+    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
+        now = self.clock()
+        fresh = self.store.unseen(normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now))
+        quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
+        first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
+        views: dict[str, StoryView] = {}
+        processed = [self._process(item, first and item.published < quiet_before, views) for item in fresh]
+        return self._record(feed, result, processed, parsed.ttl_minutes)
+
+    def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:
+        found = self.runtime.matcher.match(item)
+        decision = self.clusterer.assign(item)
+        view = views.get(decision.story_id) or self._story_view(decision.story_id, decision.action)
+        deliveries = plan_deliveries(item, found, decision.story_id, view, self.runtime.routes, quiet=quiet)
+        views[decision.story_id] = StoryView(
+            view.alerted | {d.target for d in deliveries if d.kind == "alert"},
+            tuple(dict.fromkeys((*view.sources, item.source))),
+        )
+        return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
+
+    def _story_view(self, story_id: str, action: StoryAction) -> StoryView:
+        if action is StoryAction.NEW:
+            return StoryView()
+        return StoryView(frozenset(self.store.alerted_targets(story_id)), tuple(self.store.story_sources(story_id)))
+
+    def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
+                ttl: int | None = None) -> FeedOutcome:
+        now, failed = self.clock(), result.status is FetchStatus.ERROR
+        polling = self.runtime.config.polling
+        due = next_check_at(
+            now, base_interval=feed.interval or polling.interval, settings=polling,
+            error_count=feed.error_count + 1 if failed else 0, max_age=result.max_age,
+            retry_after=result.retry_after, ttl_minutes=ttl or feed.ttl_minutes, rng=self.rng,
+        )
+        state = FeedState(
+            checked_at=now, next_check_at=due, status=result.status.value, error=result.error,
+            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
+            ttl_minutes=ttl, moved_to=result.final_url,
+        )
+        self.store.save_update(feed.id, state, processed)
+        if failed:
+            log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count + 1, result.error)
+        alerts = sum(d.kind == "alert" for p in processed for d in p.deliveries)
+        return FeedOutcome(feed, result.status.value, len(processed), alerts, result.error)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables, migrations and data access."""

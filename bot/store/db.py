@@ -1,0 +1,332 @@
+"""Data access. Every write that belongs to one feed update happens in one transaction, so a crash
+loses nothing already stored and a restart duplicates nothing (item keys and outbox rows are unique).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.errors import WirewatchError
+from bot.models import FeedForUpdate, Item, Match, StoryDecision
+from bot.store import schema as t
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """A stored feed with its health: what /feeds and `check` show."""
+
+    id: int
+    url: str
+    name: str
+    origin: str
+    interval: float | None
+    active: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_check_at: datetime
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_status: str | None
+    error_count: int
+    last_error: str | None
+    items_total: int
+    ttl_minutes: int | None
+
+    def for_update(self) -> FeedForUpdate:
+        return FeedForUpdate(
+            self.id, self.url, self.name, self.etag, self.last_modified, self.body_hash,
+            self.error_count, first_fetch=self.last_success_at is None,
+        )
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What one fetch changed about a feed; written with that fetch's items."""
+
+    checked_at: datetime
+    next_check_at: datetime
+    status: str  # new | unchanged | not_modified | error
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    ttl_minutes: int | None = None
+    moved_to: str | None = None  # permanent redirect target
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row to write: what to send to which target."""
+
+    target: str
+    kind: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class ProcessedItem:
+    item: Item
+    matches: tuple[Match, ...]
+    decision: StoryDecision
+    deliveries: tuple[Delivery, ...]
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    target: str
+    story_id: str
+    kind: str
+    payload: dict
+    attempts: int
+    message_ref: str | None
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, database_url: str) -> Store:
+        """Open (creating and migrating) the database."""
+        if database_url.startswith("sqlite:///"):
+            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            with engine.begin() as conn:
+                t.migrate(conn)
+        except OperationalError as exc:
+            raise WirewatchError(f"cannot open database {engine.url!r}: {exc.orig}") from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- feeds ---------------------------------------------------------------------------------
+
+    def sync_config_feeds(self, feeds: Iterable[tuple[str, str, float | None]], now: datetime) -> None:
+        """Make the config's feeds active (adding new ones, due now) and retire removed ones."""
+        wanted = {url: (name, interval) for url, name, interval in feeds}
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.feeds.c.id, t.feeds.c.url, t.feeds.c.config_url, t.feeds.c.origin)).all()
+            known = {}
+            for row in rows:
+                known[row.config_url or row.url] = row
+            for url, (name, interval) in wanted.items():
+                if url in known:
+                    values = {"name": name, "interval": interval, "active": True, "origin": "config"}
+                    conn.execute(update(t.feeds).where(t.feeds.c.id == known[url].id).values(**values))
+                else:
+                    conn.execute(t.feeds.insert().values(
+                        url=url, config_url=url, name=name, interval=interval, origin="config",
+                        active=True, next_check_at=now, created_at=now, error_count=0, items_total=0,
+                    ))
+            gone = [row.id for url, row in known.items() if row.origin == "config" and url not in wanted]
+            if gone:
+                conn.execute(update(t.feeds).where(t.feeds.c.id.in_(gone)).values(active=False))
+
+    def add_feed(self, url: str, name: str, origin: str, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            existing = conn.execute(select(t.feeds.c.id).where(t.feeds.c.url == url)).scalar()
+            if existing is not None:
+                conn.execute(update(t.feeds).where(t.feeds.c.id == existing).values(active=True, name=name))
+                return existing
+            return conn.execute(t.feeds.insert().values(
+                url=url, config_url=url, name=name, origin=origin, active=True,
+                next_check_at=now, created_at=now, error_count=0, items_total=0,
+            )).inserted_primary_key[0]
+
+    def set_feed_active(self, feed_id: int, active: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(active=active))
+
+    def feeds(self, *, active_only: bool = True, due_before: datetime | None = None) -> list[FeedRow]:
+        query = select(*[t.feeds.c[f] for f in FeedRow.__dataclass_fields__]).order_by(t.feeds.c.id)
+        if active_only:
+            query = query.where(t.feeds.c.active.is_(True))
+        if due_before is not None:
+            query = query.where(t.feeds.c.next_check_at <= due_before).order_by(t.feeds.c.next_check_at)
+        with self.engine.connect() as conn:
+            return [FeedRow(**row._mapping) for row in conn.execute(query)]
+
+    # ---- one feed update, one transaction ------------------------------------------------------
+
+    def unseen(self, items: Sequence[Item]) -> list[Item]:
+        """Items whose key is not stored yet, in their order, without repeats."""
+        keys = [i.key for i in items]
+        with self.engine.connect() as conn:
+            seen = set()
+            for chunk in _chunks(keys, 500):
+                seen.update(conn.execute(select(t.items.c.key).where(t.items.c.key.in_(chunk))).scalars())
+        out, taken = [], set()
+        for item in items:
+            if item.key not in seen and item.key not in taken:
+                taken.add(item.key)
+                out.append(item)
+        return out
+
+    def save_update(self, feed_id: int, state: FeedState, processed: Sequence[ProcessedItem]) -> None:
+        """Write the feed's new state, its new items, their matches, stories and outbox rows."""
+        with self.engine.begin() as conn:
+            for p in processed:
+                item_id = _insert_item(conn, p.item, p.decision.story_id, state.checked_at)
+                _save_matches(conn, item_id, p.matches)
+                _save_story(conn, item_id, p, state.checked_at)
+                for d in p.deliveries:
+                    conn.execute(t.outbox.insert().values(
+                        target=d.target, story_id=p.decision.story_id, item_id=item_id, kind=d.kind,
+                        payload=d.payload, status="pending", attempts=0,
+                        created_at=state.checked_at, next_attempt_at=state.checked_at,
+                    ))
+            _save_feed_state(conn, feed_id, state, len(processed))
+
+    # ---- stories -------------------------------------------------------------------------------
+
+    def alerted_targets(self, story_id: str) -> set[str]:
+        """Targets that already got (or are queued) the first alert of this story."""
+        query = select(t.outbox.c.target).where(t.outbox.c.story_id == story_id, t.outbox.c.kind == "alert")
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
+    def story_sources(self, story_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.stories.c.sources).where(t.stories.c.id == story_id)).scalar()
+        return list(row or [])
+
+    def items_since(self, since: datetime) -> list[tuple[Item, str]]:
+        """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
+        query = select(t.items).where(t.items.c.published >= since).order_by(t.items.c.published, t.items.c.id)
+        with self.engine.connect() as conn:
+            return [(_row_item(row), row.story_id) for row in conn.execute(query)]
+
+    # ---- outbox --------------------------------------------------------------------------------
+
+    def pending(self, targets: Iterable[str], now: datetime, limit: int = 500) -> list[OutboxRow]:
+        """Due outbox rows for these targets, oldest first (so per-chat order is kept)."""
+        query = (
+            select(t.outbox)
+            .where(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= now, t.outbox.c.target.in_(list(targets)))
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [OutboxRow(r.id, r.target, r.story_id, r.kind, r.payload, r.attempts, r.message_ref) for r in conn.execute(query)]
+
+    def mark_sent(self, row_id: int, now: datetime, message_ref: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(
+                status="sent", sent_at=now, message_ref=message_ref, attempts=t.outbox.c.attempts + 1,
+            ))
+
+    def mark_retry(self, row_id: int, error: str, retry_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(
+                last_error=error, next_attempt_at=retry_at, attempts=t.outbox.c.attempts + 1,
+            ))
+
+    def mark_failed(self, row_id: int, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(status="failed", last_error=error))
+
+    def sent_ref(self, target: str, story_id: str) -> str | None:
+        """The message reference of the story's first alert to this target, once sent."""
+        query = select(t.outbox.c.message_ref).where(
+            t.outbox.c.target == target, t.outbox.c.story_id == story_id,
+            t.outbox.c.kind == "alert", t.outbox.c.status == "sent",
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def counts(self, since: datetime) -> dict[str, int]:
+        """Queue depth and alerts sent since a time, for status reports."""
+        with self.engine.connect() as conn:
+            pending = conn.execute(select(func.count()).where(t.outbox.c.status == "pending")).scalar()
+            sent = conn.execute(select(func.count()).where(
+                t.outbox.c.status == "sent", t.outbox.c.kind == "alert", t.outbox.c.sent_at >= since,
+            )).scalar()
+            stored = conn.execute(select(func.count()).select_from(t.items)).scalar()
+        return {"pending": pending, "alerts_sent": sent, "items": stored}
+
+
+# ---- helpers for save_update ---------------------------------------------------------------------
+
+
+def _insert_item(conn: Connection, item: Item, story_id: str, now: datetime) -> int:
+    return conn.execute(t.items.insert().values(
+        key=item.key, feed_id=item.feed_id, guid=item.guid, url=item.url, title=item.title,
+        summary=item.summary, source=item.source, published=item.published, first_seen=now,
+        content_hash=item.content_hash, story_id=story_id,
+    )).inserted_primary_key[0]
+
+
+def _save_matches(conn: Connection, item_id: int, found: Sequence[Match]) -> None:
+    for m in found:
+        conn.execute(t.matches.insert().values(item_id=item_id, topic=m.topic, score=m.score, why=list(m.why)))
+
+
+def _save_story(conn: Connection, item_id: int, p: ProcessedItem, now: datetime) -> None:
+    topics = sorted({m.topic for m in p.matches})
+    sid = p.decision.story_id
+    row = conn.execute(select(t.stories).where(t.stories.c.id == sid)).first()
+    if row is None:
+        conn.execute(t.stories.insert().values(
+            id=sid, first_item_id=item_id, title=p.item.title, topics=topics, sources=[p.item.source],
+            item_count=1, created_at=now, updated_at=now,
+        ))
+        return
+    sources = list(row.sources) + ([p.item.source] if p.item.source not in row.sources else [])
+    conn.execute(update(t.stories).where(t.stories.c.id == sid).values(
+        topics=sorted(set(row.topics) | set(topics)), sources=sources,
+        item_count=row.item_count + 1, updated_at=now,
+    ))
+
+
+def _save_feed_state(conn: Connection, feed_id: int, s: FeedState, new_items: int) -> None:
+    values: dict = {
+        "last_checked_at": s.checked_at, "next_check_at": s.next_check_at, "last_status": s.status,
+        "items_total": t.feeds.c.items_total + new_items,
+    }
+    if s.status == "error":
+        values |= {"error_count": t.feeds.c.error_count + 1, "last_error": s.error}
+    else:
+        values |= {"error_count": 0, "last_error": None, "last_success_at": s.checked_at}
+    if s.status == "new":
+        values |= {"etag": s.etag, "last_modified": s.last_modified, "body_hash": s.body_hash, "ttl_minutes": s.ttl_minutes}
+    if s.moved_to and conn.execute(select(t.feeds.c.id).where(t.feeds.c.url == s.moved_to)).first() is None:
+        values["url"] = s.moved_to  # unless another feed already polls that URL
+    conn.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(**values))
+
+
+def _row_item(row) -> Item:
+    return Item(
+        key=row.key, title=row.title, summary=row.summary, url=row.url, source=row.source,
+        published=row.published, guid=row.guid, feed_id=row.feed_id, content_hash=row.content_hash, id=row.id,
+    )
+
+
+def _chunks(seq: Sequence, size: int):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def window_start(now: datetime, seconds: float) -> datetime:
+    return now - timedelta(seconds=seconds)

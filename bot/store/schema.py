@@ -1,0 +1,192 @@
+"""Tables and migrations. SQLAlchemy Core only, so the same schema runs on SQLite and PostgreSQL.
+
+The schema version lives in `meta`; MIGRATIONS[n] takes version n to n+1. Add a step, never edit one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
+
+from bot.errors import WirewatchError
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, whatever the backend stores."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2048), nullable=False, unique=True),
+    Column("config_url", String(2048)),  # the URL as configured, when a redirect moved it
+    Column("name", String(200), nullable=False),
+    Column("origin", String(16), nullable=False, default="config"),  # config | admin
+    Column("interval", Float),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("etag", String(512)),
+    Column("last_modified", String(128)),
+    Column("body_hash", String(64)),
+    Column("ttl_minutes", Integer),
+    Column("next_check_at", UTCDateTime, nullable=False),
+    Column("last_checked_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_status", String(32)),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("items_total", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(600), nullable=False, unique=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL")),
+    Column("guid", String(1024)),
+    Column("url", String(2048)),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("story_id", String(40), index=True),
+    Index("ix_items_published", "published"),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(100), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("why", JSON, nullable=False),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("first_item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    Column("title", Text, nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("item_count", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target", String(64), nullable=False),  # console | jsonl | tg:<chat id>
+    Column("story_id", String(40), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # alert | update
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),  # pending | held | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("message_ref", String(64)),  # e.g. Telegram message id, for later edits
+    Column("last_error", Text),
+    UniqueConstraint("target", "story_id", "item_id", name="uq_outbox_target_story_item"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("chat_id", Integer, primary_key=True),
+    Column("topic", String(100), primary_key=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("muted_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic", String(100), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE")),
+    Column("text", Text, nullable=False),  # kept so a label survives item pruning
+    Column("label", Integer, nullable=False),  # 1 belongs, 0 does not
+    Column("user_id", Integer),
+    Column("origin", String(16), nullable=False),  # button | file
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("topic", "item_id", "user_id", name="uq_labels_topic_item_user"),
+)
+
+
+# MIGRATIONS[n] takes a database from version n+1 to n+2. A new database gets the current
+# tables directly (create_all) and skips every step.
+MIGRATIONS: list[Callable[[Connection], None]] = []
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    if not conn.dialect.has_table(conn, "meta"):
+        return 0
+    row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION; refuse a database written by a newer wirewatch."""
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise WirewatchError(
+            f"database schema version {version} is newer than this wirewatch supports"
+            f" ({SCHEMA_VERSION}); upgrade wirewatch"
+        )
+    if version == 0:
+        metadata.create_all(conn)
+    else:
+        for step in MIGRATIONS[version - 1 :]:
+            step(conn)
+    if version != SCHEMA_VERSION:
+        conn.execute(meta.delete().where(meta.c.key == "schema_version"))
+        conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+    return SCHEMA_VERSION

@@ -1,0 +1,64 @@
+"""Text folding shared by the rule matcher, the story clusterer and the classifier.
+
+One function decides what "the same word" means everywhere: NFKC, casefold, Latin diacritics
+stripped, Arabic diacritics (harakat, tatweel) removed and letter variants unified, so that
+"Mosul", "MOSUL" and "Mósul" are one token, and so are "أبو" and "ابو".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Arabic letter variants that writers use interchangeably; Persian/Urdu forms of kaf and yeh.
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+        "ـ": None,  # tatweel: stretches a word, carries no meaning
+    }
+)
+
+# A token is a run of letters/digits; an apostrophe or hyphen splits ("al-Baghdadi" -> al, baghdadi).
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Return text folded for case-, accent- and variant-insensitive comparison."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", _strip_marks(text)).translate(_ARABIC_VARIANTS)
+    return text
+
+
+@lru_cache(maxsize=65536)
+def fold_word(word: str) -> str:
+    """Fold one word (cached: rule terms and frequent tokens repeat)."""
+    return fold(word)
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens of text, in order."""
+    return _WORD.findall(fold(text))
+
+
+def raw_words(text: str) -> list[str]:
+    """Word tokens with their original case (NFKC only), for case-sensitive terms like 'IS'."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", _strip_marks(text))
+    return _WORD.findall(text)
