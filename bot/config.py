@@ -350,6 +350,15 @@ def load_config(path: Path) -> Config:
     return parse_config(raw, path)
 
 
+def guess_rules_dir(path: Path) -> Path:
+    """bot.rules_dir of a config that did not validate, so its rule files can be checked too."""
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("bot", {}).get("rules_dir")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        value = None
+    return path.resolve().parent / (value if isinstance(value, str) else SCHEMA["bot"]["rules_dir"][1])
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document; relative paths resolve against path's folder."""
     r = _Reader(str(path))

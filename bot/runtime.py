@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.alerts.outbox import Route
-from bot.config import Config, load_config
+from bot.config import Config, guess_rules_dir, load_config
 from bot.errors import ConfigError, Problem
 from bot.match.rules import RuleMatcher, Topic, load_rules
 
@@ -26,10 +26,15 @@ class Runtime:
 
 def load_runtime(path: Path, *, telegram: bool | None = None) -> Runtime:
     """Load config and rules; raise ConfigError with every problem in either."""
-    config = load_config(path)
-    topics, problems = load_rules(config.bot.rules_dir)
-    problems += _unknown_chat_topics(config, topics)
-    if problems:
+    try:
+        config, problems = load_config(path), []
+    except ConfigError as exc:
+        config, problems = None, list(exc.problems)
+    topics, rule_problems = load_rules(config.bot.rules_dir if config else guess_rules_dir(path))
+    problems += rule_problems
+    if config:
+        problems += _unknown_chat_topics(config, topics)
+    if problems or config is None:
         raise ConfigError(problems)
     use_telegram = bool(config.telegram.token) if telegram is None else telegram
     return Runtime(config, topics, RuleMatcher(topics.values()), build_routes(config, use_telegram))

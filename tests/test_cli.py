@@ -1,0 +1,109 @@
+"""The command line as a user meets it: documented commands, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parents[1]
+ANBAR = 'name = "Anbar"\ndescription = "Anbar province"\nquery = "anbar OR ramadi OR title:fallujah"\n'
+
+
+def commands() -> list[str]:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("name", commands())
+def test_every_command_is_documented_in_readme(name):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"`wirewatch {name}" in readme
+
+
+@pytest.mark.parametrize("name", commands())
+def test_every_command_has_help(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--help"])
+    assert exc.value.code == 0 and "usage: wirewatch" in capsys.readouterr().out
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+
+
+def test_python_dash_m_bot_is_wirewatch():
+    out = subprocess.run([sys.executable, "-m", "bot", "--version"], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.startswith("wirewatch ")
+
+
+def test_check_lists_feeds_topics_chats(write_config, capsys):
+    path = write_config('[[feeds]]\nurl = "https://a.example/rss"\nname = "A"\n[[chats]]\nid = 7\ntopics = ["anbar"]',
+                        rules={"anbar": ANBAR})
+    assert main(["check", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "A  https://a.example/rss" in out and "anbar  Anbar" in out and "7 7: anbar" in out
+
+
+def test_check_reports_every_problem_and_exits_1(write_config, capsys):
+    path = write_config('[polling]\ninterval = "soon"\n[[chats]]\nid = 7\ntopics = ["nope"]',
+                        rules={"anbar": ANBAR, "broken": 'name = "B"\nquery = "anbar AND"\n'})
+    assert main(["check", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "polling.interval" in err and "broken.toml" in err and "problem(s)" in err
+
+
+def test_check_uses_environment_config(write_config, monkeypatch, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    monkeypatch.setenv("WIREWATCH_CONFIG", str(path))
+    assert main(["check"]) == 0
+    assert f"{path}: ok" in capsys.readouterr().out
+
+
+def test_match_text_shows_topic_score_and_why(write_config, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    assert main(["match", "-c", str(path), "Clashes reported in Ramadi"]) == 0
+    topic, score, why = capsys.readouterr().out.strip().split("\t")
+    assert (topic, score) == ("anbar", "1.00") and "ramadi" in why
+
+
+def test_match_input_writes_jsonl(write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"id": "a", "title": "Fallujah bridge reopens"}\n\n{"id": 2, "summary": "Fallujah", "extra": 1}\n')
+    assert main(["match", "-c", str(path), "--input", str(items)]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines[0]["id"] == "a" and lines[0]["topics"][0]["topic"] == "anbar"
+    assert lines[1] == {"id": "2", "topics": []}  # title: scope excludes the summary
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "a"}\n{"title": "no id"}\n', "items.jsonl:2: missing required key 'id'"),
+        ('{"id": "a"\n', "items.jsonl:1: not valid JSON"),
+        ('{"id": "a", "published": "yesterday"}\n', "items.jsonl:1: 'published' is not an ISO 8601 date"),
+    ],
+)
+def test_bad_jsonl_names_file_and_line(write_config, tmp_path, capsys, content, message):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text(content)
+    assert main(["match", "-c", str(path), "--input", str(items)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_missing_config_is_exit_1_with_hint(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("WIREWATCH_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 1
+    assert "config.toml: file not found" in capsys.readouterr().err

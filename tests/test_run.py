@@ -1,0 +1,183 @@
+"""End to end: real HTTP on loopback, real SQLite, the `run --once` path, restarts and hot reload."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select
+
+from bot.app import App
+from bot.runtime import load_runtime
+from bot.store import schema
+from bot.store.db import Store
+
+REPO = Path(__file__).resolve().parents[1]
+ANBAR = 'name = "Anbar"\ndescription = "Anbar province"\nquery = "anbar OR ramadi OR fallujah OR qaim"\n'
+DRONES = 'name = "Drone strikes"\ndescription = "Strikes by drones"\nquery = "drone* NEAR/3 strike*"\n'
+
+
+def rss(title: str, items: list[tuple[str, str, str, float]]) -> str:
+    """An RSS 2.0 feed; items are (guid, title, description, hours ago)."""
+    now = datetime.now(UTC)
+    entries = "".join(
+        f"<item><guid isPermaLink='false'>{guid}</guid><title>{t}</title>"
+        f"<link>https://news.example/{guid}?utm_source=rss</link><description>{d}</description>"
+        f"<pubDate>{format_datetime(now - timedelta(hours=h))}</pubDate></item>"
+        for guid, t, d, h in items
+    )
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>{title}</title><link>https://news.example/</link>{entries}</channel></rss>"
+
+
+WIRE = rss("Euphrates Wire", [
+    ("w1", "Drone strike kills ISIS commander Abu Khalid al-Rawi near al-Qaim",
+     "A US drone strike killed Abu Khalid al-Rawi and two aides near al-Qaim in Anbar on Tuesday.", 1),
+    ("w2", "Ramadi council approves budget for new bridge", "The Ramadi council voted 14-3 for the bridge.", 2),
+    ("w3", "Football: Baghdad club wins cup", "A late goal decided the final.", 3),
+    ("w4", "Fallujah market reopens after repairs", "An old item beyond the backfill window.", 72),
+])
+LEDGER = rss("Baghdad Ledger", [
+    ("l1", "Abu Khalid al-Rawi, senior ISIS figure, killed in US drone strike in Anbar's al-Qaim",
+     "Abu Khalid al-Rawi was killed with two aides when a US drone struck near al-Qaim on Tuesday, officials said.", 0.5),
+])
+
+
+def config(server, tmp_path: Path, feeds: dict[str, str], extra: str = "") -> Path:
+    rules = tmp_path / "rules"
+    rules.mkdir(exist_ok=True)
+    (rules / "anbar.toml").write_text(ANBAR, encoding="utf-8")
+    (rules / "drone-strikes.toml").write_text(DRONES, encoding="utf-8")
+    tables = "".join(f'[[feeds]]\nurl = "{server.url(path)}"\nname = "{name}"\n' for path, name in feeds.items())
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[bot]
+data_dir = "data"
+[polling]
+allow_private_networks = true
+timeout = "5s"
+[outputs]
+console = false
+jsonl = "alerts.jsonl"
+{extra}
+{tables}""", encoding="utf-8")
+    return path
+
+
+def alerts(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "alerts.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+async def once(path: Path) -> App:
+    app = App(load_runtime(path))
+    await app.start()
+    try:
+        await app.cycle(every_feed=True)
+    finally:
+        await app.stop()
+    return app
+
+
+async def test_run_once_writes_expected_alerts_then_nothing_twice(feed_server, tmp_path):
+    feed_server.set("/wire.xml", WIRE)
+    feed_server.set("/ledger.xml", LEDGER)
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire", "/ledger.xml": "Baghdad Ledger"})
+    await once(path)
+    lines = alerts(tmp_path)
+    firsts = [a for a in lines if a["type"] == "alert"]
+    titles = {a["title"] for a in firsts}
+    assert "Ramadi council approves budget for new bridge" in titles
+    assert not any("Football" in t or "Fallujah market" in t for t in titles)  # off-topic; backfill
+    strike = [a for a in firsts if "al-Rawi" in a["title"]]
+    assert len(strike) == 1, "two outlets, one event: one alert"
+    assert set(strike[0]["topics"]) == {"anbar", "drone-strikes"}
+    assert strike[0]["url"].startswith("https://news.example/") and "utm_" not in strike[0]["url"]
+    updates = [a for a in lines if a["type"] == "update"]
+    assert [u["story"] for u in updates] == [strike[0]["story"]]
+
+    await once(path)  # unchanged feeds: conditional GET answered 304, nothing new
+    assert alerts(tmp_path) == lines
+    assert feed_server.count("/wire.xml", 304) == 1 and feed_server.count("/ledger.xml", 304) == 1
+
+
+async def test_same_item_in_two_feeds_alerts_once(feed_server, tmp_path):
+    feed_server.set("/a.xml", WIRE)
+    feed_server.set("/b.xml", WIRE.replace("Euphrates Wire", "Mirror"))
+    await once(config(feed_server, tmp_path, {"/a.xml": "A", "/b.xml": "B"}))
+    assert len([a for a in alerts(tmp_path) if a["type"] == "alert"]) == 2  # strike + council, once each
+
+
+async def test_failing_feed_backs_off_and_recovers(feed_server, tmp_path):
+    feed_server.error("/wire.xml", 503)
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    await once(path)
+    app = await once(path)
+    store = Store.open(app.runtime.config.bot.database_url)
+    feed = store.feeds()[0]
+    store.close()
+    assert (feed.error_count, feed.last_status) == (2, "error")
+    assert "503" in feed.last_error
+    assert feed.next_check_at > datetime.now(UTC) + timedelta(minutes=20)  # backoff: 2 x 15 min, +-10%
+    feed_server.set("/wire.xml", WIRE)
+    await once(path)
+    assert any(a["title"].startswith("Ramadi council") for a in alerts(tmp_path))
+
+
+async def test_hot_reload_adds_feed_and_keeps_config_on_bad_edit(feed_server, tmp_path, caplog):
+    feed_server.set("/wire.xml", WIRE)
+    feed_server.set("/ledger.xml", LEDGER)
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    app = App(load_runtime(path))
+    await app.start()
+    try:
+        await app.tick()
+        assert feed_server.count("/ledger.xml") == 0
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + f'[[feeds]]\nurl = "{feed_server.url("/ledger.xml")}"\nname = "Baghdad Ledger"\n', encoding="utf-8")
+        await app.tick()
+        assert feed_server.count("/ledger.xml") == 1
+        path.write_text(text.replace("[polling]", "[polling]\nbogus = 1"), encoding="utf-8")
+        await app.tick()
+        assert "config not reloaded" in caplog.text and "polling.bogus" in caplog.text
+        assert len(app.runtime.config.feeds) == 2  # the running config is kept
+    finally:
+        await app.stop()
+
+
+def count_rows(db: Path, table) -> int:
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(table)).scalar()
+    engine.dispose()
+    return n
+
+
+async def test_killed_mid_cycle_then_restarted_loses_nothing_duplicates_nothing(feed_server, tmp_path):
+    """SIGKILL a real `wirewatch run --once` while one feed hangs; the rerun completes the job."""
+    feed_server.set("/wire.xml", WIRE)
+    feed_server.set("/ledger.xml", LEDGER, delay=60)  # hangs: the cycle cannot finish
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire", "/ledger.xml": "Baghdad Ledger"})
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--once", "-c", str(path), env=env)
+    db = tmp_path / "data" / "wirewatch.db"
+    for _ in range(200):  # wait until the fast feed's update is committed
+        await asyncio.sleep(0.1)
+        if db.exists() and count_rows(db, schema.items) >= 4:
+            break
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    assert count_rows(db, schema.items) == 4 and alerts(tmp_path) == []  # stored, not yet delivered
+
+    feed_server.set("/ledger.xml", LEDGER)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--once", "-c", str(path), env=env)
+    assert await proc.wait() == 0
+    lines = alerts(tmp_path)
+    keys = [(a["type"], a["id"]) for a in lines]
+    assert len(keys) == len(set(keys)) == 3  # strike, council, and the ledger's update
+    assert count_rows(db, schema.items) == 5

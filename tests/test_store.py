@@ -1,0 +1,135 @@
+"""The store on a real SQLite file: migrations, feed sync, atomic feed updates, the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.errors import WirewatchError
+from bot.models import Item, Match, StoryAction, StoryDecision
+from bot.store import schema
+from bot.store.db import Delivery, FeedState, ProcessedItem, Store
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(f"sqlite:///{tmp_path / 'db' / 'ww.db'}")
+    yield s
+    s.close()
+
+
+def make_item(key: str, source: str = "Wire", hours_ago: float = 1) -> Item:
+    return Item(key=key, title=f"Title {key}", summary="Text.", url=f"https://x.org/{key}",
+                source=source, published=NOW - timedelta(hours=hours_ago), content_hash=key)
+
+
+def processed(key: str, story: str, targets=("console",), source: str = "Wire") -> ProcessedItem:
+    item = make_item(key, source)
+    return ProcessedItem(item, (Match("anbar", 1.0, ("ramadi",)),), StoryDecision(story, StoryAction.NEW),
+                         tuple(Delivery(t, "alert", {"title": item.title}) for t in targets))
+
+
+def state(**kw) -> FeedState:
+    return FeedState(checked_at=NOW, next_check_at=NOW + timedelta(minutes=15), status=kw.pop("status", "new"), **kw)
+
+
+def test_new_database_is_at_current_version(store):
+    with store.engine.connect() as conn:
+        assert schema.current_version(conn) == schema.SCHEMA_VERSION
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ww.db'}"
+    Store.open(url).close()
+    s = Store.open(url)
+    with s.engine.begin() as conn:
+        conn.execute(update(schema.meta).values(value=str(schema.SCHEMA_VERSION + 1)))
+    s.close()
+    with pytest.raises(WirewatchError, match="newer than this wirewatch"):
+        Store.open(url)
+
+
+def test_sync_config_feeds_adds_updates_and_retires(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None), ("https://b.org/rss", "B", 600.0)], NOW)
+    store.add_feed("https://c.org/rss", "C", "admin", NOW)
+    store.sync_config_feeds([("https://b.org/rss", "B2", None)], NOW)
+    active = {f.url: f for f in store.feeds()}
+    assert set(active) == {"https://b.org/rss", "https://c.org/rss"}  # admin feed kept
+    assert active["https://b.org/rss"].name == "B2"
+    assert len(store.feeds(active_only=False)) == 3  # retired, not deleted: history stays
+
+
+def test_due_feeds(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    assert store.feeds(due_before=NOW - timedelta(seconds=1)) == []
+    assert len(store.feeds(due_before=NOW)) == 1
+
+
+def test_save_update_writes_everything_and_unseen_skips_it(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    feed = store.feeds()[0]
+    store.save_update(feed.id, state(etag='"v1"'), [processed("k1", "s1"), processed("k2", "s2")])
+    feed = store.feeds()[0]
+    assert (feed.etag, feed.items_total, feed.error_count) == ('"v1"', 2, 0)
+    assert [i.key for i in store.unseen([make_item("k1"), make_item("k3"), make_item("k3")])] == ["k3"]
+    assert [r.story_id for r in store.pending(["console"], NOW)] == ["s1", "s2"]
+    assert store.alerted_targets("s1") == {"console"}
+
+
+def test_failed_update_writes_nothing(store):
+    """A crash (here: a duplicate key) inside one feed update rolls the whole update back."""
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    feed = store.feeds()[0]
+    with pytest.raises(Exception):  # noqa: B017 - any database error
+        store.save_update(feed.id, state(etag='"v2"'), [processed("k1", "s1"), processed("k1", "s1")])
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.items)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(schema.outbox)).scalar() == 0
+    assert store.feeds()[0].etag is None
+
+
+def test_errors_count_up_and_success_resets(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    fid = store.feeds()[0].id
+    store.save_update(fid, state(status="error", error="timeout: 30 s"), [])
+    store.save_update(fid, state(status="error", error="http: 503"), [])
+    feed = store.feeds()[0]
+    assert (feed.error_count, feed.last_error) == (2, "http: 503")
+    store.save_update(fid, state(status="not_modified"), [])
+    feed = store.feeds()[0]
+    assert (feed.error_count, feed.last_error, feed.last_status) == (0, None, "not_modified")
+
+
+def test_permanent_redirect_moves_the_feed(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    fid = store.feeds()[0].id
+    store.save_update(fid, state(moved_to="https://a.org/feed.xml"), [])
+    assert store.feeds()[0].url == "https://a.org/feed.xml"
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)  # still the same feed
+    assert [f.url for f in store.feeds()] == ["https://a.org/feed.xml"]
+
+
+def test_story_sources_accumulate(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    fid = store.feeds()[0].id
+    store.save_update(fid, state(), [processed("k1", "s1", source="Wire")])
+    join = processed("k2", "s1", targets=(), source="Ledger")
+    store.save_update(fid, state(), [ProcessedItem(join.item, join.matches, StoryDecision("s1", StoryAction.JOIN), ())])
+    assert store.story_sources("s1") == ["Wire", "Ledger"]
+    assert [(i.key, s) for i, s in store.items_since(NOW - timedelta(days=1))] == [("k1", "s1"), ("k2", "s1")]
+
+
+def test_outbox_retry_and_sent(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    store.save_update(store.feeds()[0].id, state(), [processed("k1", "s1", targets=("console", "tg:5"))])
+    tg = store.pending(["tg:5"], NOW)[0]
+    store.mark_retry(tg.id, "429", NOW + timedelta(seconds=30))
+    assert store.pending(["tg:5"], NOW) == []
+    assert len(store.pending(["tg:5"], NOW + timedelta(seconds=30))) == 1
+    store.mark_sent(tg.id, NOW, "777")
+    assert store.sent_ref("tg:5", "s1") == "777"
+    assert store.counts(NOW - timedelta(hours=1))["pending"] == 1
