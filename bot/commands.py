@@ -104,3 +104,52 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Items in published order through match + clustering; one decision line per item."""
+    from bot.replay import replay_lines
+    from bot.stories.cluster import StoryClusterer
+
+    rt = load_runtime(config_path(args), telegram=False)
+    records = _read_all(args.input)  # every line validated before anything is written
+    lines = replay_lines(records, rt.matcher, StoryClusterer(rt.config.stories))
+    _write_lines(lines, args.output)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score clustering against gold stories in the input."""
+    from bot.errors import InputError
+    from bot.stories.evaluate import eval_clusters
+
+    rt = load_runtime(config_path(args), telegram=False)
+    records = _read_all(args.input)
+    missing = next((r for r in records if r.story is None), None)
+    if missing:
+        raise InputError(f"{args.input}: item {missing.id} has no 'story' (gold story id) to score against")
+    report = eval_clusters([r.item for r in records], [r.story for r in records], rt.config.stories)
+    print(report.format_text())
+    return EXIT_OK
+
+
+def _read_all(path: str) -> list:
+    from bot.items_jsonl import read_items
+
+    return list(read_items(path))
+
+
+def _write_lines(lines, output: str | None) -> None:
+    """JSON lines to stdout, or to a file replaced whole (never half-written)."""
+    from pathlib import Path
+
+    if output is None:
+        for line in lines:
+            print(json.dumps(line, ensure_ascii=False))
+        return
+    target = Path(output)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    tmp.replace(target)

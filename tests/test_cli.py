@@ -107,3 +107,49 @@ def test_missing_config_is_exit_1_with_hint(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["check"]) == 1
     assert "config.toml: file not found" in capsys.readouterr().err
+
+
+STORY_ITEMS = [
+    {"id": "late", "title": "Fallujah bridge reopens to traffic", "source": "B", "published": "2026-11-20T12:00:00Z", "story": "b"},
+    {"id": "w1", "title": "Drone strike kills ISIS commander Abu Khalid al-Rawi near al-Qaim in Anbar", "source": "Wire",
+     "published": "2026-11-20T10:00:00Z", "story": "a"},
+    {"id": "w2", "title": "Abu Khalid al-Rawi, ISIS commander, killed by US drone strike near al-Qaim, Anbar officials say",
+     "source": "Ledger", "published": "2026-11-20T11:00:00+00:00", "story": "a"},
+    {"id": "f", "title": "Football: Baghdad club wins the cup", "source": "Wire", "published": "2026-11-20T10:30:00Z", "story": "c"},
+]
+
+
+def test_replay_writes_one_decision_per_item_in_time_order(write_config, tmp_path):
+    path = write_config("", rules={"anbar": 'name = "Anbar"\nquery = "anbar OR fallujah"\n'})
+    items, out = tmp_path / "items.jsonl", tmp_path / "out.jsonl"
+    items.write_text("".join(json.dumps(i) + "\n" for i in STORY_ITEMS))
+    assert main(["replay", "-c", str(path), "--input", str(items), "--output", str(out)]) == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(x["id"], x["action"]) for x in lines] == [("w1", "alert"), ("f", "none"), ("w2", "merge"), ("late", "alert")]
+    assert lines[0]["story"] == lines[2]["story"] != lines[3]["story"]
+    assert set(lines[0]) == {"id", "topics", "story", "action"} and lines[0]["topics"] == [{"topic": "anbar", "score": 1.0}]
+
+
+def test_replay_bad_input_writes_nothing(write_config, tmp_path):
+    path = write_config("", rules={"anbar": ANBAR})
+    items, out = tmp_path / "items.jsonl", tmp_path / "out.jsonl"
+    items.write_text(json.dumps(STORY_ITEMS[0]) + "\n{broken\n")
+    assert main(["replay", "-c", str(path), "--input", str(items), "--output", str(out)]) == 1
+    assert not out.exists()
+
+
+def test_eval_clusters_prints_scores(write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(i) + "\n" for i in STORY_ITEMS))
+    assert main(["eval", "clusters", "-c", str(path), "--input", str(items)]) == 0
+    out = capsys.readouterr().out
+    assert "B-cubed   precision 1.000   recall 1.000   F1 1.000" in out and "gold stories 3" in out
+
+
+def test_eval_clusters_needs_gold_story(write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"id": "x", "title": "t"}\n')
+    assert main(["eval", "clusters", "-c", str(path), "--input", str(items)]) == 1
+    assert "item x has no 'story'" in capsys.readouterr().err

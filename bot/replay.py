@@ -1,0 +1,28 @@
+"""`wirewatch replay`: what the pipeline would decide for a stream of items, without delivering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from bot.items_jsonl import ItemRecord
+from bot.models import StoryAction
+from bot.stories.cluster import StoryClusterer
+
+
+def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryClusterer) -> Iterator[dict]:
+    """One decision per item, in published order (ties and undated items keep file order).
+
+    action: `alert` when a topic matched and the item's story had not alerted yet; `merge` when
+    the item joins an existing story; `none` when no topic matched a new story.
+    """
+    alerted: set[str] = set()
+    for record in sorted(records, key=lambda r: r.item.published):
+        found = matcher.match(record.item)
+        decision = clusterer.assign(record.item)
+        if found and decision.story_id not in alerted:
+            action = "alert"
+            alerted.add(decision.story_id)
+        else:
+            action = "merge" if decision.action is StoryAction.JOIN else "none"
+        topics = [{"topic": m.topic, "score": round(m.score, 4)} for m in found]
+        yield {"id": record.id, "topics": topics, "story": decision.story_id, "action": action}
