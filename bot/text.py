@@ -32,8 +32,20 @@ _ARABIC_VARIANTS = str.maketrans(
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# Only non-ASCII runs can hold marks or variants: English text with one curly quote would
+# otherwise pay a per-character Python loop (125 us instead of 20 us for a 340-character summary).
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_VARIANT_CHARS = re.compile("[" + "".join(map(chr, _ARABIC_VARIANTS)) + "]")
+
+
+def _strip_run(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+
+
 def _strip_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
+    if len(decomposed.encode("ascii", "ignore")) * 4 > len(decomposed) * 3:  # mostly ASCII
+        return _NON_ASCII.sub(_strip_run, decomposed)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -41,7 +53,9 @@ def fold(text: str) -> str:
     """Return text folded for case-, accent- and variant-insensitive comparison."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
-        text = unicodedata.normalize("NFC", _strip_marks(text)).translate(_ARABIC_VARIANTS)
+        text = unicodedata.normalize("NFC", _strip_marks(text))
+        if _VARIANT_CHARS.search(text):
+            text = text.translate(_ARABIC_VARIANTS)
     return text
 
 

@@ -12,6 +12,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App
 from bot.runtime import load_runtime
@@ -150,6 +151,14 @@ async def test_hot_reload_adds_feed_and_keeps_config_on_bad_edit(feed_server, tm
         await app.stop()
 
 
+def committed_items(db: Path) -> int:
+    """Items committed so far; 0 while the other process has not created the tables yet."""
+    try:
+        return count_rows(db, schema.items) if db.exists() else 0
+    except OperationalError:
+        return 0
+
+
 def count_rows(db: Path, table) -> int:
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
@@ -166,9 +175,9 @@ async def test_killed_mid_cycle_then_restarted_loses_nothing_duplicates_nothing(
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--once", "-c", str(path), env=env)
     db = tmp_path / "data" / "wirewatch.db"
-    for _ in range(200):  # wait until the fast feed's update is committed
+    for _ in range(300):  # wait until the fast feed's update is committed
         await asyncio.sleep(0.1)
-        if db.exists() and count_rows(db, schema.items) >= 4:
+        if committed_items(db) >= 4:
             break
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
