@@ -114,5 +114,5 @@ class Pipeline:
         self.store.save_update(feed.id, state, processed)
         if failed:
             log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count + 1, result.error)
-        alerts = sum(d.kind == "alert" for p in processed for d in p.deliveries)
+        alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)  # items, not targets
         return FeedOutcome(feed, result.status.value, len(processed), alerts, result.error)

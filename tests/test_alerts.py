@@ -96,7 +96,7 @@ def test_console_format():
     text = format_console(compose_alert(ITEM, [ANBAR, DRONES], "s-1"))
     assert text.splitlines() == [
         "[anbar · drone-strikes]", "Drone strike near al-Qaim", "A drone strike hit a car.",
-        "Euphrates Wire · 2026-11-21 12:00 UTC", "https://x.org/1",
+        "Euphrates Wire · 2026-11-21 12:00 UTC · story s-1", "https://x.org/1",
     ]
 
 

@@ -111,7 +111,7 @@ def format_console(alert: Alert, timezone: str = "UTC") -> str:
     lines = [f"[{' · '.join(alert.topics)}]", alert.title]
     if alert.summary:
         lines.append(alert.summary)
-    lines.append(f"{alert.source} · {when}")
+    lines.append(f"{alert.source} · {when} · story {alert.story_id}")
     if alert.url:
         lines.append(alert.url)
     return "\n".join(lines) + "\n"

@@ -19,7 +19,10 @@ from bot.runtime import load_runtime
 
 
 def example_rules_dir() -> Path:
-    """The shipped rules/ folder (packaged as bot.example_rules)."""
+    """The shipped rules/: next to the package in a checkout, else packaged as bot.example_rules."""
+    checkout = Path(__file__).resolve().parents[2] / "rules"
+    if (checkout / "anbar.toml").is_file():  # a source checkout or editable install
+        return checkout
     return Path(str(resources.files("bot.example_rules")))
 
 
