@@ -8,16 +8,21 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.errors import ConfigError
 from bot.ingest.fetch import Fetcher
 from bot.pipeline import CycleReport, Pipeline
-from bot.runtime import Runtime, load_runtime
-from bot.stories.cluster import StoryClusterer
+from bot.runtime import Runtime, load_runtime, with_stored_routes
+from bot.store.chats import stored_chats
 from bot.store.db import Store
+from bot.stories.cluster import StoryClusterer
+
+if TYPE_CHECKING:
+    from bot.tg.application import TelegramService
+    from bot.tg.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +34,13 @@ def utcnow() -> datetime:
 class App:
     """One running wirewatch: start(), cycles (once or scheduled), stop()."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None):
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
+                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._fingerprint = _fingerprint(runtime)
         self.last_cycle: CycleReport | None = None
+        self.telegram: TelegramService | None = None  # set by start() when a token is configured
+        self._tg_options = {"limits": telegram_limits, "poll_timeout": telegram_poll_timeout}
 
     async def start(self) -> None:
         cfg = self.runtime.config
@@ -45,10 +53,32 @@ class App:
         self.pipeline = Pipeline(store=self.store, fetcher=self.fetcher, clusterer=self.clusterer,
                                  runtime=self.runtime, clock=self.clock)
         self.sinks = self._sinks()
+        self.refresh_routes()
+        if cfg.telegram.token:
+            from bot.tg.application import TelegramService
+
+            try:
+                self.telegram = await TelegramService.start(self, **self._tg_options)
+            except BaseException:
+                await self.fetcher.close()
+                self.store.close()
+                raise
 
     async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
+            self.telegram = None
         await self.fetcher.close()
         self.store.close()
+
+    def refresh_routes(self) -> None:
+        """Routes from config.toml plus what chat commands stored (subscriptions, left or moved chats)."""
+        new = with_stored_routes(self.runtime, stored_chats(self.store), bool(self.runtime.config.telegram.token))
+        self.runtime = self.pipeline.runtime = new
+
+    @property
+    def last_cycle_seconds(self) -> float | None:
+        return self.last_cycle.seconds if self.last_cycle else None
 
     def _sinks(self) -> dict[str, Sink]:
         out = self.runtime.config.outputs
@@ -63,9 +93,17 @@ class App:
         """Poll due feeds (or every feed), then deliver what is queued."""
         due = None if every_feed else self.clock()
         report = await self.pipeline.poll(self.store.feeds(due_before=due))
-        await drain(self.store, self.sinks, self.clock)
         self.last_cycle = report
+        if self.telegram is not None:
+            await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
+        await self.deliver()
         return report
+
+    async def deliver(self) -> None:
+        """Drain the outbox: console and JSONL now; Telegram now, or by waking its delivery loop."""
+        await drain(self.store, self.sinks, self.clock)
+        if self.telegram is not None:
+            await self.telegram.deliver()
 
     async def tick(self) -> None:
         """One scheduler tick: apply edited config/rules, then poll what is due."""
@@ -81,27 +119,34 @@ class App:
 
     def reload_if_changed(self) -> bool:
         """Hot reload: swap in the edited config and rules if they are valid, else keep running."""
-        fingerprint = _fingerprint(self.runtime)
-        if fingerprint == self._fingerprint:
+        if _fingerprint(self.runtime) == self._fingerprint:
             return False
-        self._fingerprint = fingerprint
+        return self.reload_now()[0]
+
+    def reload_now(self) -> tuple[bool, str]:
+        """Re-read config and rules (the /reload command, or an edited file); what happened."""
+        self._fingerprint = _fingerprint(self.runtime)
         try:
             new = load_runtime(self.runtime.config.path)
         except ConfigError as exc:
             log.error("config not reloaded, keeping the running one:\n%s", exc)
-            return False
+            return False, str(exc)
         self._apply(new)
-        log.info("reloaded %s: %d feeds, %d topics", new.config.path, len(new.config.feeds), len(new.topics))
-        return True
+        message = f"{new.config.path}: {len(new.config.feeds)} feeds, {len(new.topics)} topics"
+        log.info("reloaded %s", message)
+        return True, message
 
     def _apply(self, new: Runtime) -> None:
         old = self.runtime.config
         for section in ("bot", "polling", "stories"):
             if getattr(old, section) != getattr(new.config, section):
                 log.warning("[%s] changed: restart wirewatch to apply it", section)
+        if (old.telegram.token, old.telegram.api_base_url) != (new.config.telegram.token, new.config.telegram.api_base_url):
+            log.warning("[telegram] token or api_base_url changed: restart wirewatch to apply it")
         self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in new.config.feeds), self.clock())
         self.runtime = self.pipeline.runtime = new
         self.sinks = self._sinks()
+        self.refresh_routes()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Tick every `polling.tick` seconds until stop is set."""
@@ -111,10 +156,13 @@ class App:
         scheduler.add_job(self.tick, "interval", seconds=self.runtime.config.polling.tick,
                           max_instances=1, coalesce=True, next_run_time=self.clock())
         scheduler.start()
+        delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
         try:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
+                await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
 
 
 def _fingerprint(runtime: Runtime) -> tuple:

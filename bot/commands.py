@@ -38,6 +38,9 @@ def summary(rt: Runtime) -> str:
     lines += [f"  {c.id} {c.name}: {', '.join(c.topics)} ({c.mode})" for c in cfg.chats]
     outputs = [name for name, on in (("console", cfg.outputs.console), (f"jsonl {cfg.outputs.jsonl}", cfg.outputs.jsonl)) if on]
     lines.append(f"outputs: {', '.join(outputs) or 'none'}; telegram: {'on' if cfg.telegram.token else 'off (no token)'}")
+    from bot.tg.overview import stored_lines
+
+    lines += stored_lines(rt)  # feeds and chats changed by chat commands, if a database exists
     return "\n".join(lines)
 
 

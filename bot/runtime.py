@@ -6,14 +6,15 @@ invalid edit is reported and the running configuration is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.alerts.outbox import Route
 from bot.config import Config, guess_rules_dir, load_config
 from bot.errors import ConfigError, Problem
 from bot.match.rules import RuleMatcher, Topic, load_rules
+from bot.store.chats import StoredChats
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,17 @@ def load_runtime(path: Path, *, telegram: bool | None = None) -> Runtime:
     return Runtime(config, topics, RuleMatcher(topics.values()), build_routes(config, use_telegram))
 
 
-def build_routes(config: Config, telegram: bool, subscriptions: Iterable[tuple[int, str]] = ()) -> tuple[Route, ...]:
+def build_routes(config: Config, telegram: bool, subscriptions: Iterable[tuple[int, str]] = (), *,
+                 stored: StoredChats | None = None, topics: Iterable[str] = ()) -> tuple[Route, ...]:
     """Targets and their topics: console and JSONL take every topic; chats take their own.
 
     Without Telegram a chat still gets a route (target None) so alerts can name the chats they
-    are for, but nothing is queued for it.
+    are for, but nothing is queued for it. With Telegram, what chat commands stored wins over
+    config.toml: topics subscribed there are added, topics unsubscribed removed (`topics`, every
+    topic id, resolves "*" minus those); a chat that blocked the bot gets no route; a migrated
+    group's config entry routes to its new id.
     """
+    stored = stored or StoredChats()
     routes = []
     if config.outputs.console:
         routes.append(Route("console"))
@@ -54,12 +60,41 @@ def build_routes(config: Config, telegram: bool, subscriptions: Iterable[tuple[i
     extra: dict[int, set[str]] = {}
     for chat_id, topic in subscriptions:
         extra.setdefault(chat_id, set()).add(topic)
+    for chat_id, added in stored.added.items() if telegram else ():  # command chats need Telegram
+        extra.setdefault(chat_id, set()).update(added)
+    every = frozenset(topics)
     for chat in config.chats:
-        wanted = None if "*" in chat.topics else frozenset(chat.topics) | extra.pop(chat.id, set())
-        routes.append(Route(f"tg:{chat.id}" if telegram else None, wanted, chat.id))
+        chat_id = _current_id(chat.id, stored.moved)
+        added = extra.pop(chat_id, set())  # popped even for "*", so the chat gets one route
+        base = None if "*" in chat.topics else frozenset(chat.topics) | added
+        routes += _chat_route(chat_id, base, stored, every, telegram)
     for chat_id, wanted in extra.items():
-        routes.append(Route(f"tg:{chat_id}" if telegram else None, frozenset(wanted), chat_id))
+        routes += _chat_route(chat_id, frozenset(wanted), stored, every, telegram)
     return tuple(routes)
+
+
+def _current_id(chat_id: int, moved: Mapping[int, int]) -> int:
+    for _ in range(5):  # a group migrates once; the bound only guards against a bad row
+        chat_id = moved.get(chat_id, chat_id)
+    return chat_id
+
+
+def _chat_route(chat_id: int, base: frozenset[str] | None, stored: StoredChats, every: frozenset[str],
+                telegram: bool) -> list[Route]:
+    """The chat's route: its topics (None: all) minus what it unsubscribed; none if it left."""
+    if not telegram:
+        return [Route(None, base, chat_id)]
+    if chat_id in stored.inactive:
+        return []
+    removed = stored.removed.get(chat_id, frozenset())
+    wanted = base if not removed else (every if base is None else base) - removed
+    return [Route(f"tg:{chat_id}", wanted, chat_id)]
+
+
+def with_stored_routes(runtime: Runtime, stored: StoredChats, telegram: bool) -> Runtime:
+    """The runtime with routes rebuilt from config plus what chat commands stored."""
+    routes = build_routes(runtime.config, telegram, stored=stored, topics=runtime.topics)
+    return replace(runtime, routes=routes)
 
 
 def _unknown_chat_topics(config: Config, topics: dict[str, Topic]) -> list[Problem]:

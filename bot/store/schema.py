@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -124,21 +125,43 @@ outbox = Table(
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(16), nullable=False),  # alert | update
     Column("payload", JSON, nullable=False),
-    Column("status", String(16), nullable=False, default="pending"),  # pending | held | sent | failed
+    Column("status", String(16), nullable=False, default="pending"),  # pending | held | sent | failed | muted
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("message_ref", String(64)),  # e.g. Telegram message id, for later edits
     Column("last_error", Text),
+    Column("feedback", String(8)),  # the feedback button last pressed on this alert (+ - m)
     UniqueConstraint("target", "story_id", "item_id", name="uq_outbox_target_story_item"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
+# A chat known from Telegram (a command, a delivery). Settings columns left NULL fall back to the
+# chat's [[chats]] table in config.toml (or the defaults); set by chat command, they win over it.
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram ids exceed 32 bits
+    Column("title", String(200)),
+    Column("kind", String(16)),  # private | group | supergroup | channel
+    Column("active", Boolean, nullable=False, default=True),  # False: the bot was blocked or removed
+    Column("inactive_reason", Text),
+    Column("moved_to", BigInteger),  # the supergroup this group was migrated to
+    Column("mode", String(16)),  # instant | digest
+    Column("digest_times", JSON),  # ["08:00", "18:00"]
+    Column("quiet_hours", String(16)),  # "22:00-07:00"; "" = none
+    Column("timezone", String(64)),
+    Column("thread_id", BigInteger),  # forum topic; 0 = the main thread
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Topics added (active) or removed (not active) by chat command, over the config's topics.
 subscriptions = Table(
     "subscriptions",
     metadata,
-    Column("chat_id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("topic", String(100), primary_key=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("muted_until", UTCDateTime),
@@ -153,7 +176,7 @@ labels = Table(
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE")),
     Column("text", Text, nullable=False),  # kept so a label survives item pruning
     Column("label", Integer, nullable=False),  # 1 belongs, 0 does not
-    Column("user_id", Integer),
+    Column("user_id", BigInteger),
     Column("origin", String(16), nullable=False),  # button | file
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("topic", "item_id", "user_id", name="uq_labels_topic_item_user"),

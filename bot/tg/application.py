@@ -1,0 +1,219 @@
+"""The python-telegram-bot Application, built and run inside wirewatch's own event loop.
+
+Every handler is registered here, in one place. PTB's run_polling() would own the loop, so the
+service calls initialize / start / updater.start_polling itself (and post_init, which only
+run_polling calls) and reverses them on stop. Alerts are delivered by TelegramDelivery: after each
+poll cycle, or continuously in the background while `wirewatch run` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.errors import WirewatchError
+from bot.store import chats as db
+from bot.tg import handlers_admin as admin
+from bot.tg import handlers_user as user
+from bot.tg.delivery import TelegramDelivery
+from bot.tg.explain import feed_notices
+from bot.tg.handlers_feedback import on_button
+from bot.tg.host import HOST_KEY, Host, chat_prefs, chat_topics, host_of, topic_names
+from bot.tg.limits import ChatRateLimiter, Limits
+from bot.tg.sink import TelegramSink
+
+log = logging.getLogger(__name__)
+UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def api_urls(base: str) -> tuple[str, str]:
+    """[telegram] api_base_url -> (base_url, base_file_url) for PTB, which appends the token.
+
+    Accepts "http://host:8081", "http://host:8081/bot" or a URL with a {token} placeholder.
+    """
+    if "{token}" in base:
+        return base, base.replace("/bot{token}", "/file/bot{token}")
+    root = base.rstrip("/").removesuffix("/bot")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def register(application: Application) -> None:
+    """Every command, button and chat-event handler."""
+    only_new = filters.UpdateType.MESSAGE
+    commands = {
+        "start": user.start, "help": user.help_command, "topics": user.topics, "subscribe": user.subscribe,
+        "unsubscribe": user.unsubscribe, "mute": user.mute, "unmute": user.unmute, "settings": user.settings,
+        "why": user.why, "test": user.test, "feeds": admin.feeds, "addfeed": admin.addfeed,
+        "removefeed": admin.removefeed, "status": admin.status, "reload": admin.reload,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=only_new))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_error_handler(on_error)
+
+
+async def post_init(application: Application) -> None:
+    """Register the command menu: user commands for all, plus admin commands for admins."""
+    everyone = [BotCommand(name, text) for name, text in user.USER_COMMANDS]
+    await application.bot.set_my_commands(everyone)
+    admins = everyone + [BotCommand(name, text) for name, text in user.ADMIN_COMMANDS]
+    for admin_id in host_of_app(application).runtime.config.telegram.admins:
+        try:
+            await application.bot.set_my_commands(admins, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:  # an admin who never opened a chat with the bot
+            log.info("admin command menu not set for %s: %s", admin_id, exc)
+
+
+async def post_shutdown(application: Application) -> None:
+    log.info("telegram bot @%s stopped", application.bot.username)
+
+
+def host_of_app(application: Application) -> Host:
+    return application.bot_data[HOST_KEY]
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: move what is stored under the old id."""
+    message, host = update.effective_message, host_of(context)
+    old, new = (message.chat.id, message.migrate_to_chat_id) if message.migrate_to_chat_id else \
+        (message.migrate_from_chat_id, message.chat.id)
+    known = db.get_chat(host.store, old)
+    if known is not None and known.moved_to == new:
+        return
+    db.migrate_chat(host.store, old, new, host.clock())
+    host.refresh_routes()
+    log.info("chat %s migrated to %s", old, new)
+
+
+async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was added to, removed from or blocked in a chat."""
+    change, host = update.my_chat_member, host_of(context)
+    status = change.new_chat_member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        db.deactivate_chat(host.store, change.chat.id, f"bot {status} the chat", host.clock())
+    elif status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+        db.register_chat(host.store, change.chat.id, change.chat.title, change.chat.type, host.clock())
+    host.refresh_routes()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram handler failed for %r", update, exc_info=context.error)
+
+
+def build_application(host: Host, limits: Limits) -> Application:
+    cfg = host.runtime.config.telegram
+    builder = (Application.builder().token(cfg.token).rate_limiter(ChatRateLimiter(limits))
+               .job_queue(None).post_init(post_init).post_shutdown(post_shutdown))
+    if cfg.api_base_url:
+        base_url, file_url = api_urls(cfg.api_base_url)
+        builder = builder.base_url(base_url).base_file_url(file_url)
+    application = builder.build()
+    application.bot_data[HOST_KEY] = host
+    register(application)
+    return application
+
+
+class TelegramService:
+    """The bot (polling for updates) and alert delivery, for one running App."""
+
+    def __init__(self, host: Host, application: Application):
+        self.host, self.application = host, application
+        cfg = host.runtime.config.telegram
+        self.sink = TelegramSink(application.bot, names=topic_names(host), link_previews=cfg.link_previews)
+        self.delivery = TelegramDelivery(
+            host.store, self.sink, prefs_for=lambda chat: chat_prefs(host, chat),
+            wants_for=lambda chat: chat_topics(host, chat), notify=self.notify_admin,
+            routes_changed=host.refresh_routes, clock=host.clock,
+        )
+        self._wake = asyncio.Event()
+        self._background = False
+
+    @classmethod
+    async def start(cls, host: Host, *, limits: Limits | None = None, poll_timeout: float = 10.0) -> TelegramService:
+        application = build_application(host, limits or Limits())
+        try:
+            await application.initialize()  # getMe: fails fast on a wrong token or API URL
+        except InvalidToken as exc:
+            raise WirewatchError(f"telegram: the bot token was refused ({exc}); check [telegram] token") from None
+        except TelegramError as exc:
+            where = host.runtime.config.telegram.api_base_url or "api.telegram.org"
+            raise WirewatchError(f"telegram: cannot reach the Bot API at {where}: {exc}") from None
+        service = cls(host, application)
+        try:
+            await post_init(application)
+            await application.start()
+            await application.updater.start_polling(timeout=poll_timeout, allowed_updates=UPDATES)
+        except BaseException:
+            await service.stop()
+            raise
+        log.info("telegram bot @%s polling for updates", application.bot.username)
+        return service
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await post_shutdown(app)
+
+    async def deliver(self) -> int:
+        """Deliver queued Telegram rows now, or wake the background loop if it runs."""
+        if self._background:
+            self._wake.set()
+            return 0
+        self.sink.names = topic_names(self.host)
+        return await self.delivery.deliver()
+
+    async def run_delivery(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Deliver continuously until stop: woken after each cycle, else every `idle` seconds
+        (retries, quiet hours ending and digest times need no other trigger)."""
+        self._background = True
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                self.sink.names = topic_names(self.host)
+                try:
+                    await self.delivery.deliver()
+                except Exception:  # logged in full; the next pass retries
+                    log.exception("telegram delivery pass failed")
+                waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
+                await asyncio.wait(waits, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                for w in waits:
+                    w.cancel()
+        finally:
+            self._background = False
+
+    async def after_cycle(self, outcomes) -> None:
+        """Tell the admin chat about feeds that started failing or recovered."""
+        for text in feed_notices(outcomes, self.host.runtime.config.telegram.failing_after):
+            await self.notify_admin(text)
+
+    async def notify_admin(self, text: str) -> None:
+        """Best effort: a notice to the admin chat (always logged)."""
+        log.warning("admin notice: %s", _TAGS.sub("", text))
+        chat = self.host.runtime.config.telegram.admin_chat
+        if not chat:
+            return
+        try:
+            await self.application.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.error("admin chat %s not reachable: %s", chat, exc)

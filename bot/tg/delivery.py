@@ -1,0 +1,192 @@
+"""Draining the outbox into Telegram: per chat in order, chats in parallel, nothing lost.
+
+A row is marked sent only after Telegram returned the message id, so a crash resends at most the
+message in flight (one per chat). Per chat, rows go strictly in outbox order: a row waiting for a
+retry holds back the rows behind it. Alerts arriving in quiet hours, or for a digest-mode chat, are
+held and later sent together as one digest message. A blocked chat is deactivated and its queue
+failed (with the reason, and the admin chat told); a migrated group is moved to its new id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from enum import Enum
+
+from bot.alerts.compose import alert_from_json
+from bot.alerts.outbox import DeliveryError
+from bot.models import Alert
+from bot.store import chats as db
+from bot.store.chats import TgRow
+from bot.store.db import Store
+from bot.tg.digest import ChatPrefs, hold_until, releasable
+from bot.tg.format import digest_chunks, digest_entry, digest_text, format_update, source_also
+from bot.tg.sink import ChatBlocked, ChatMoved, MessageGone, TelegramSink
+
+log = logging.getLogger(__name__)
+DIGEST_REF = "digest:"  # message_ref prefix of rows delivered inside a digest
+
+
+class Next(Enum):
+    GO_ON = "go on"  # this row is settled; continue with the chat's next row
+    STOP = "stop"  # leave the chat's remaining rows for a later pass
+
+
+class TelegramDelivery:
+    def __init__(self, store: Store, sink: TelegramSink, *, prefs_for: Callable[[int], ChatPrefs],
+                 wants_for: Callable[[int], frozenset[str] | None], notify: Callable[[str], Awaitable[None]],
+                 routes_changed: Callable[[], None], clock: Callable[[], datetime], concurrency: int = 64):
+        self.store, self.sink, self.clock = store, sink, clock
+        self.prefs_for, self.wants_for = prefs_for, wants_for
+        self.notify, self.routes_changed = notify, routes_changed
+        self._slots = asyncio.Semaphore(concurrency)
+        self._lock = asyncio.Lock()
+        self._moved = False
+
+    async def deliver(self) -> int:
+        """One pass over every chat's queue; how many rows were delivered."""
+        async with self._lock:
+            sent = 0
+            for _ in range(3):  # a migrated chat's rows were moved to its new id: one more pass for them
+                self._moved = False
+                by_chat: dict[int, list[TgRow]] = {}
+                for row in db.telegram_queue(self.store):
+                    by_chat.setdefault(row.chat_id, []).append(row)
+                done = await asyncio.gather(*(self._guarded(chat, rows) for chat, rows in by_chat.items()))
+                sent += sum(done)
+                if not self._moved:
+                    break
+            return sent
+
+    async def _guarded(self, chat_id: int, rows: list[TgRow]) -> int:
+        async with self._slots:
+            try:
+                return await self._chat(chat_id, rows)
+            except Exception:  # a bug for one chat must not stop delivery to the others
+                log.exception("delivery to chat %s failed", chat_id)
+                return 0
+
+    async def _chat(self, chat_id: int, rows: list[TgRow]) -> int:
+        prefs, now = self.prefs_for(chat_id), self.clock()
+        if any(r.status == "held" and r.attempts and r.next_attempt_at > now for r in rows):
+            return 0  # a digest that failed backs off, and what is queued behind it waits
+        held = [r for r in rows if r.status == "held" and releasable(prefs, r.next_attempt_at, now)]
+        sent = 0
+        if held:
+            released = await self._release(chat_id, held, prefs)
+            if released is None:
+                return 0
+            sent += released
+        for row in (r for r in rows if r.status == "pending"):
+            if row.next_attempt_at > now:
+                break  # waiting for a retry: the rows behind it wait too (order per chat)
+            outcome, delivered = await self._row(chat_id, row, prefs)
+            sent += delivered
+            if outcome is Next.STOP:
+                break
+        return sent
+
+    async def _row(self, chat_id: int, row: TgRow, prefs: ChatPrefs) -> tuple[Next, int]:
+        now = self.clock()
+        alert = alert_from_json(row.payload)
+        try:
+            if row.kind == "alert":
+                if self._muted(chat_id, alert, now):
+                    db.set_status(self.store, [row.id], "muted", "topic muted in this chat")
+                    return Next.GO_ON, 0
+                if until := hold_until(prefs, now):
+                    db.hold(self.store, row.id, until)
+                    return Next.GO_ON, 0
+                ref = await self.sink.send_alert(chat_id, row, prefs)
+            else:
+                ref = await self._update(chat_id, row, alert, prefs, now)
+                if ref is None:
+                    return Next.GO_ON, 0
+        except DeliveryError as exc:
+            return await self._failed(chat_id, [row], exc), 0
+        self.store.mark_sent(row.id, self.clock(), ref)
+        return Next.GO_ON, 1
+
+    def _muted(self, chat_id: int, alert: Alert, now: datetime) -> bool:
+        wanted = self.wants_for(chat_id)
+        topics = [t for t in alert.topics if wanted is None or t in wanted] or list(alert.topics)
+        muted = db.muted_topics(self.store, chat_id, now)
+        return all(t in muted for t in topics)
+
+    async def _update(self, chat_id: int, row: TgRow, update: Alert, prefs: ChatPrefs, now: datetime) -> str | None:
+        """Edit the story's alert; a message id, or None when the update was held or settled."""
+        original = db.alert_row(self.store, chat_id, row.story_id)
+        if original is None or original.status in ("failed", "muted"):
+            db.set_status(self.store, [row.id], original.status if original else "failed", "the story's alert was not sent here")
+            return None
+        if original.status == "held":
+            db.hold(self.store, row.id, original.next_attempt_at)
+            return None
+        if original.status == "pending":
+            raise DeliveryError("waiting for the story's alert", retry_after=5)
+        if (original.message_ref or "").startswith(DIGEST_REF):  # went out in a digest: not editable alone
+            if until := hold_until(prefs, now):
+                db.hold(self.store, row.id, until)
+                return None
+            return await self.sink.send_update(chat_id, update, prefs, row.attempts)
+        try:
+            return await self.sink.edit_alert(chat_id, original, update, prefs, row.attempts)
+        except MessageGone:
+            return await self.sink.send_update(chat_id, update, prefs, row.attempts)
+
+    async def _release(self, chat_id: int, held: list[TgRow], prefs: ChatPrefs) -> int | None:
+        """Send held rows as one digest (split only past Telegram's length limit)."""
+        groups = _digest_groups(held)
+        entries = [self._entry(rows, prefs) for rows in groups]
+        header = ("Digest" if prefs.mode == "digest" else "Held during quiet hours") + f" · {len(groups)} alert(s)"
+        chunks = digest_chunks(entries, header)
+        for part, chunk in enumerate(chunks, 1):
+            text = digest_text([entries[i] for i in chunk], header, part, len(chunks))
+            rows = [r for i in chunk for r in groups[i]]
+            try:
+                ref = await self.sink.send_digest(chat_id, text, prefs, rows[0].attempts)
+            except DeliveryError as exc:
+                await self._failed(chat_id, rows, exc)
+                return None
+            db.mark_sent_many(self.store, [r.id for r in rows], self.clock(), DIGEST_REF + ref)
+        return len(held)
+
+    def _entry(self, rows: list[TgRow], prefs: ChatPrefs) -> str:
+        first = alert_from_json(rows[0].payload)
+        also = [s for r in rows[1:] for s in alert_from_json(r.payload).also]
+        if rows[0].kind == "alert":
+            return digest_entry(first, names=self.sink.names, zone=prefs.timezone, also=source_also(also, first.source))
+        return format_update(alert_from_json(rows[-1].payload), zone=prefs.timezone)
+
+    async def _failed(self, chat_id: int, rows: list[TgRow], exc: DeliveryError) -> Next:
+        now = self.clock()
+        if isinstance(exc, ChatBlocked):
+            failed = db.deactivate_chat(self.store, chat_id, str(exc), now)
+            self.routes_changed()
+            await self.notify(f"Chat {chat_id} is unreachable ({exc}). Its subscriptions are paused and "
+                              f"{failed} queued alert(s) were marked failed; sending /start there resumes them.")
+            return Next.STOP
+        if isinstance(exc, ChatMoved):
+            db.migrate_chat(self.store, chat_id, exc.new_chat_id, now)
+            self.routes_changed()
+            self._moved = True
+            await self.notify(f"Group {chat_id} became supergroup {exc.new_chat_id}; its subscriptions and queue "
+                              "moved there. Update config.toml if it lists the old id.")
+            return Next.STOP
+        log.warning("delivery to chat %s failed: %s", chat_id, exc)
+        for row in rows:
+            if exc.retry_after is None:
+                self.store.mark_failed(row.id, str(exc))
+            else:
+                self.store.mark_retry(row.id, str(exc), now + timedelta(seconds=exc.retry_after))
+        return Next.GO_ON if exc.retry_after is None else Next.STOP
+
+
+def _digest_groups(held: Iterable[TgRow]) -> list[list[TgRow]]:
+    """Held rows grouped by story: an alert with the updates that joined it, in outbox order."""
+    groups: dict[str, list[TgRow]] = {}
+    for row in held:
+        groups.setdefault(row.story_id, []).append(row)
+    return list(groups.values())

@@ -1,0 +1,224 @@
+"""Commands for everyone (private chats and groups; in groups only administrators change settings):
+/start /help /topics /subscribe /unsubscribe /mute /unmute /settings /why /test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from html import escape
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.items_jsonl import item_from_text
+from bot.store import chats as db
+from bot.tg import explain
+from bot.tg.host import (
+    chat_prefs,
+    chat_topics,
+    host_of,
+    is_bot_admin,
+    may_change,
+    remember_chat,
+    reply,
+    resolve_topics,
+    subscribed,
+    topic_names,
+)
+from bot.tg.keyboards import topics_keyboard
+from bot.tg.settings import apply_settings
+
+REFUSED = "Only administrators of this chat can change what it receives."
+_DURATION = re.compile(r"^(\d+)\s*(m|min|h|d|w)$", re.IGNORECASE)
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+USER_COMMANDS = [
+    ("start", "start receiving alerts here"),
+    ("help", "what this bot does and its commands"),
+    ("topics", "list topics; subscribe or unsubscribe with a tap"),
+    ("subscribe", "TOPIC: get alerts for a topic"),
+    ("unsubscribe", "TOPIC: stop alerts for a topic"),
+    ("mute", "TOPIC [2h|1d]: pause a topic (all: every topic)"),
+    ("unmute", "[TOPIC]: resume muted topics"),
+    ("settings", "delivery mode, digest times, quiet hours, time zone"),
+    ("why", "reply to an alert: why it matched, which story"),
+    ("test", "TEXT: which topics would match this text"),
+]
+ADMIN_COMMANDS = [
+    ("feeds", "feed health"),
+    ("addfeed", "URL [NAME]: add a feed"),
+    ("removefeed", "URL|ID: remove a feed added by command"),
+    ("status", "queue, alerts today, failing feeds, last cycle"),
+    ("reload", "re-read config.toml and rules"),
+]
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90m', '2h', '1d', '1w' -> timedelta; ValueError otherwise."""
+    m = _DURATION.match(text.strip())
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 30m, 2h, 1d, 1w)")
+    return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def help_text(admin: bool) -> str:
+    lines = ["<b>wirewatch</b> sends short news alerts for the topics this chat follows.", ""]
+    lines += [f"/{name} — {escape(text)}" for name, text in USER_COMMANDS]
+    if admin:
+        lines += ["", "<b>Admin</b>", "/topics reload — re-read the rule files"]
+        lines += [f"/{name} — {escape(text)}" for name, text in ADMIN_COMMANDS]
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    host = host_of(context)
+    back = remember_chat(host, update)
+    topics = subscribed(host, update.effective_chat.id)
+    names = topic_names(host)
+    now = ", ".join(escape(names[t]) for t in topics) or "none yet — see /topics"
+    greeting = "Welcome back: alerts resume here." if back else "Hello! I send news alerts to this chat."
+    await reply(update, f"{greeting}\nTopics: {now}\n\n{help_text(is_bot_admin(host, update))}")
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, help_text(is_bot_admin(host_of(context), update)))
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args and context.args[0].lower() == "reload":
+        from bot.tg.handlers_admin import reload
+
+        await reload(update, context)
+        return
+    host = host_of(context)
+    remember_chat(host, update)
+    names = topic_names(host)
+    if not names:
+        await reply(update, "No topics are configured yet.")
+        return
+    chat_id = update.effective_chat.id
+    mine, muted = subscribed(host, chat_id), db.muted_topics(host.store, chat_id, host.clock())
+    lines = ["<b>Topics</b> (✅ = this chat gets it; tap to change)"]
+    for tid, topic in host.runtime.topics.items():
+        state = "✅" if tid in mine else "➖"
+        note = f" — muted until {_until(muted[tid])}" if tid in muted else ""
+        lines.append(f"{state} <b>{escape(topic.name)}</b> <code>{escape(tid)}</code>{note}\n   {escape(topic.description)}")
+    await reply(update, explain.clip_html("\n".join(lines)), reply_markup=topics_keyboard(names, mine))
+
+
+def _until(when: datetime) -> str:
+    return "unmuted" if when.year >= 9999 else when.strftime("%d %b %H:%M UTC")
+
+
+async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, active: bool) -> None:
+    host, verb = host_of(context), "subscribe" if active else "unsubscribe"
+    if not context.args:
+        await reply(update, f"Usage: /{verb} TOPIC — see /topics for the list.")
+        return
+    if not await may_change(update, context):
+        await reply(update, REFUSED)
+        return
+    found, unknown = resolve_topics(host, context.args)
+    if unknown:
+        known = ", ".join(host.runtime.topics) or "none"
+        await reply(update, f"Unknown topic: {escape(' '.join(unknown))}. Known topics: {escape(known)}.")
+        return
+    remember_chat(host, update)
+    db.set_subscription(host.store, update.effective_chat.id, found, active, host.clock())
+    host.refresh_routes()
+    names = ", ".join(escape(topic_names(host)[t]) for t in found)
+    await reply(update, f"Subscribed to {names}." if active else f"Unsubscribed from {names}.")
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _change_topics(update, context, True)
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _change_topics(update, context, False)
+
+
+async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    host, args = host_of(context), list(context.args or [])
+    if not args:
+        await reply(update, "Usage: /mute TOPIC [DURATION] — e.g. /mute anbar 2h; /mute all 1d.")
+        return
+    if not await may_change(update, context):
+        await reply(update, REFUSED)
+        return
+    until, length = db.FOREVER, "until /unmute"
+    if len(args) > 1 and _DURATION.match(args[-1]):
+        span = parse_duration(args.pop())
+        until, length = host.clock() + span, f"for {_span(span)}"
+    chat_id = update.effective_chat.id
+    found, unknown = (subscribed(host, chat_id), []) if args == ["all"] else resolve_topics(host, args)
+    if unknown or not found:
+        await reply(update, f"Unknown topic: {escape(' '.join(unknown) or 'none subscribed')}. See /topics.")
+        return
+    db.mute(host.store, chat_id, found, until, host.clock())
+    await reply(update, f"Muted {', '.join(escape(topic_names(host)[t]) for t in found)} {length}.")
+
+
+def _span(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 60}m"
+
+
+async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    host = host_of(context)
+    if not await may_change(update, context):
+        await reply(update, REFUSED)
+        return
+    found, unknown = resolve_topics(host, context.args) if context.args else (None, [])
+    if unknown:
+        await reply(update, f"Unknown topic: {escape(' '.join(unknown))}. See /topics.")
+        return
+    lifted = db.unmute(host.store, update.effective_chat.id, found)
+    await reply(update, f"Unmuted {lifted} topic(s)." if lifted else "Nothing was muted.")
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    host, chat = host_of(context), update.effective_chat
+    if context.args:
+        if not await may_change(update, context):
+            await reply(update, REFUSED)
+            return
+        remember_chat(host, update)
+        thread = update.effective_message.message_thread_id if update.effective_message else None
+        error = apply_settings(host.store, chat.id, list(context.args), host.clock(), thread)
+        if error:
+            await reply(update, escape(error))
+            return
+    from bot.tg.digest import describe
+
+    await reply(update, f"<b>Settings</b>\n{escape(describe(chat_prefs(host, chat.id)))}\n\n"
+                        "Change with e.g. /settings mode digest 08:00,18:00 · /settings quiet 22:00-07:00 · "
+                        "/settings tz Asia/Baghdad · /settings thread here · /settings reset")
+
+
+async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    host, message = host_of(context), update.effective_message
+    target = message.reply_to_message if message else None
+    if target is None:
+        await reply(update, "Reply to an alert with /why to see why it was sent.")
+        return
+    rows = db.rows_for_message(host.store, update.effective_chat.id, target.message_id)
+    if not rows:
+        await reply(update, "That message is not an alert I sent here.")
+        return
+    await reply(update, explain.why_text(host.store, rows, topic_names(host)))
+
+
+async def test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    host = host_of(context)
+    text = (update.effective_message.text or "").partition(" ")[2].strip() if update.effective_message else ""
+    if not text:
+        await reply(update, "Usage: /test TEXT — e.g. /test Drone strike near al-Qaim")
+        return
+    found = host.runtime.matcher.match(item_from_text(text))
+    here = chat_topics(host, update.effective_chat.id)
+    await reply(update, explain.test_text(found, topic_names(host), here))

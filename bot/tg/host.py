@@ -1,0 +1,122 @@
+"""What the Telegram handlers need from the running app (a Protocol, so tg never imports app), and
+the small helpers every handler shares: who may do what, a chat's settings and topics, replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.ingest.fetch import Fetcher
+from bot.runtime import Runtime
+from bot.store import chats as db
+from bot.store.db import Store
+from bot.tg.digest import ChatPrefs, merge_prefs
+
+HOST_KEY = "wirewatch.host"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Host(Protocol):
+    """The running wirewatch as the handlers see it (bot.app.App implements it)."""
+
+    store: Store
+    runtime: Runtime
+    fetcher: Fetcher
+    clock: Callable[[], datetime]
+
+    @property
+    def last_cycle_seconds(self) -> float | None: ...
+
+    def refresh_routes(self) -> None: ...
+
+    def reload_now(self) -> tuple[bool, str]: ...
+
+
+def host_of(context: ContextTypes.DEFAULT_TYPE) -> Host:
+    return context.application.bot_data[HOST_KEY]
+
+
+def topic_names(host: Host) -> dict[str, str]:
+    return {tid: topic.name for tid, topic in host.runtime.topics.items()}
+
+
+def chat_prefs(host: Host, chat_id: int) -> ChatPrefs:
+    """The chat's delivery settings: config.toml, overridden by what its commands stored."""
+    config = next((c for c in host.runtime.config.chats if c.id == chat_id), None)
+    return merge_prefs(config, db.get_chat(host.store, chat_id), host.runtime.config.bot.timezone)
+
+
+def chat_topics(host: Host, chat_id: int) -> frozenset[str] | None:
+    """Topics the chat gets now (None: every topic), from the current routes."""
+    for route in host.runtime.routes:
+        if route.chat_id == chat_id:
+            return route.topics
+    return frozenset()
+
+
+def subscribed(host: Host, chat_id: int) -> list[str]:
+    wanted = chat_topics(host, chat_id)
+    return [t for t in host.runtime.topics if wanted is None or t in wanted]
+
+
+def resolve_topics(host: Host, words: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Topic ids for words naming a topic by id or name (any case); and the words that name none."""
+    by_key = {}
+    for tid, topic in host.runtime.topics.items():
+        by_key[tid.casefold()] = by_key[topic.name.casefold()] = tid
+    found, unknown = [], []
+    text = " ".join(words).strip()
+    if text.casefold() in by_key:  # a multi-word topic name
+        return [by_key[text.casefold()]], []
+    for word in words:
+        (found if word.casefold() in by_key else unknown).append(by_key.get(word.casefold(), word))
+    return list(dict.fromkeys(found)), unknown
+
+
+def is_bot_admin(host: Host, update: Update) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in host.runtime.config.telegram.admins
+
+
+async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Private chats: yes. Groups: chat administrators (asked with getChatMember) and bot admins."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE or is_bot_admin(host_of(context), update):
+        return True
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous group administrator posts as the group itself
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def reply(update: Update, text: str, **kwargs) -> None:
+    """Answer in the chat (and thread) the command came from, HTML, no link previews."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                                 do_quote=False, **kwargs)
+
+
+def remember_chat(host: Host, update: Update) -> bool:
+    """Store the chat (reactivating it after a block); True when it was reactivated."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    title = chat.title or chat.full_name or chat.username
+    back = db.register_chat(host.store, chat.id, title, chat.type, host.clock())
+    if back:
+        host.refresh_routes()
+    return back

@@ -1,0 +1,64 @@
+"""Inline keyboards and their compact callback data (Telegram allows 64 bytes).
+
+    fb:<outbox id>:+   this alert belongs to its topics      (👍)
+    fb:<outbox id>:-   it does not                           (👎)
+    fb:<outbox id>:m   mute the alert's topics in this chat  (🔕)
+    sub:<topic id>:1   subscribe this chat to a topic (0: unsubscribe)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+CHOICES = {"+": "👍", "-": "👎", "m": "🔕"}
+_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class Feedback:
+    row_id: int
+    choice: str  # + - m
+
+
+@dataclass(frozen=True)
+class SubscribeToggle:
+    topic: str
+    subscribe: bool
+
+
+def feedback_keyboard(row_id: int, chosen: str | None = None) -> InlineKeyboardMarkup:
+    """👍 / 👎 / 🔕 under an alert; the chosen one carries a check mark."""
+    buttons = [
+        InlineKeyboardButton(f"{emoji} ✓" if choice == chosen else emoji, callback_data=f"fb:{row_id}:{choice}")
+        for choice, emoji in CHOICES.items()
+    ]
+    return InlineKeyboardMarkup([buttons])
+
+
+def topics_keyboard(names: Mapping[str, str], subscribed: Iterable[str]) -> InlineKeyboardMarkup:
+    """One button per topic: ✅ name (press to unsubscribe) or ➕ name (press to subscribe)."""
+    on = set(subscribed)
+    rows = []
+    for topic, name in names.items():
+        data = f"sub:{topic}:{0 if topic in on else 1}"
+        if len(data.encode()) > _LIMIT:
+            continue  # an id this long cannot ride in a button; /subscribe still works
+        rows.append([InlineKeyboardButton(f"{'✅' if topic in on else '➕'} {name}", callback_data=data)])
+    return InlineKeyboardMarkup(rows)
+
+
+def parse_callback(data: str | None) -> Feedback | SubscribeToggle | None:
+    """The action a button press asks for, or None for data this bot did not make."""
+    kind, _, rest = (data or "").partition(":")
+    if kind == "fb":
+        row, _, choice = rest.partition(":")
+        if row.isdigit() and choice in CHOICES:
+            return Feedback(int(row), choice)
+    elif kind == "sub":
+        topic, _, flag = rest.rpartition(":")
+        if topic and flag in ("0", "1"):
+            return SubscribeToggle(topic, flag == "1")
+    return None
