@@ -14,6 +14,7 @@ from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.errors import ConfigError
 from bot.ingest.fetch import Fetcher
+from bot.match.retrain import Retrainer
 from bot.pipeline import CycleReport, Pipeline
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from bot.tg.limits import Limits
 
 log = logging.getLogger(__name__)
+RETRAIN_CHECK = 60.0  # seconds between checks whether a topic classifier is due for retraining
 
 
 def utcnow() -> datetime:
@@ -54,6 +56,7 @@ class App:
                                  runtime=self.runtime, clock=self.clock)
         self.sinks = self._sinks()
         self.refresh_routes()
+        self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
         if cfg.telegram.token:
             from bot.tg.application import TelegramService
 
@@ -136,6 +139,13 @@ class App:
         log.info("reloaded %s", message)
         return True, message
 
+    async def retrain(self) -> None:
+        """Retrain due topic classifiers; fitting runs in a worker thread, polling goes on."""
+        try:
+            await self.retrainer.maybe_retrain(lambda: self.runtime.matcher)
+        except Exception:  # a failed retrain keeps the models in use
+            log.exception("classifier retraining failed")
+
     def _apply(self, new: Runtime) -> None:
         old = self.runtime.config
         for section in ("bot", "polling", "stories"):
@@ -155,6 +165,8 @@ class App:
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(self.tick, "interval", seconds=self.runtime.config.polling.tick,
                           max_instances=1, coalesce=True, next_run_time=self.clock())
+        scheduler.add_job(self.retrain, "interval", seconds=RETRAIN_CHECK, max_instances=1, coalesce=True,
+                          next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK / 2))
         scheduler.start()
         delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
         try:

@@ -42,8 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--input", metavar="F.jsonl", required=True)
     replay.add_argument("--output", metavar="O.jsonl", help="write decisions here (default: stdout)")
     ev = command("eval", "score story clustering (or topic matching) against labelled JSONL")
-    ev.add_argument("what", choices=["clusters"], help="what to evaluate")
+    ev.add_argument("what", choices=["clusters", "topics"], help="what to evaluate")
     ev.add_argument("--input", metavar="F.jsonl", required=True)
+    ev.add_argument("--train-size", metavar="N", type=int, default=200,
+                    help="topics: train on N random labelled items, score the rest (default 200)")
+    ev.add_argument("--curve", action="store_true", help="topics: learning curve at N = 20, 50, 200, 1000")
+    ev.add_argument("--seed", type=int, default=0, help="topics: seed of the random training sample")
+    train = command("train", "store labelled JSONL items as classifier labels and retrain the topic classifiers")
+    train.add_argument("--input", metavar="labelled.jsonl", required=True,
+                       help="items with `labels`: the topic ids they belong to (a negative for every other topic)")
     return parser
 
 

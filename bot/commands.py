@@ -33,7 +33,7 @@ def summary(rt: Runtime) -> str:
     lines = [f"{cfg.path}: ok", f"database: {_redact(cfg.bot.database_url)}", f"feeds ({len(cfg.feeds)}):"]
     lines += [f"  {f.name}  {f.url}" for f in cfg.feeds]
     lines.append(f"topics ({len(rt.topics)}) from {cfg.bot.rules_dir}:")
-    lines += [f"  {t.id}  {t.name}" + (f"  [classifier: {t.classifier.mode}]" if t.classifier else "") for t in rt.topics.values()]
+    lines += [f"  {t.id}  {t.name}" + (f"  [classifier: {rt.matcher.status(t.id)}]" if t.classifier else "") for t in rt.topics.values()]
     lines.append(f"chats ({len(cfg.chats)}):")
     lines += [f"  {c.id} {c.name}: {', '.join(c.topics)} ({c.mode})" for c in cfg.chats]
     outputs = [name for name, on in (("console", cfg.outputs.console), (f"jsonl {cfg.outputs.jsonl}", cfg.outputs.jsonl)) if on]
@@ -122,10 +122,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Score clustering against gold stories in the input."""
+    """Score clustering against gold stories in the input (or topics against gold labels)."""
     from bot.errors import InputError
     from bot.stories.evaluate import eval_clusters
 
+    if args.what == "topics":
+        return _eval_topics(args)
     rt = load_runtime(config_path(args), telegram=False)
     records = _read_all(args.input)
     missing = next((r for r in records if r.story is None), None)
@@ -133,6 +135,57 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"{args.input}: item {missing.id} has no 'story' (gold story id) to score against")
     report = eval_clusters([r.item for r in records], [r.story for r in records], rt.config.stories)
     print(report.format_text())
+    return EXIT_OK
+
+
+def _eval_topics(args: argparse.Namespace) -> int:
+    """Per topic P/R/F1 of rules, classifier and their combination, at one or several N."""
+    from bot.errors import InputError
+    from bot.match.evaluate import CURVE, eval_topics, format_report
+    from bot.match.training import topic_for_label
+
+    rt = load_runtime(config_path(args), telegram=False)
+    records = _read_all(args.input)
+    topics = list(rt.topics.values())
+    unknown = {n for r in records for n in r.labels if topic_for_label(n, topics) is None}
+    if len(unknown) == len({n for r in records for n in r.labels}):
+        raise InputError(f"{args.input}: no label names a topic of {rt.config.bot.rules_dir} "
+                         f"(labels: {', '.join(sorted(unknown)[:8]) or 'none'})")
+    sizes = [n for n in CURVE if n < len(records)] if args.curve else [args.train_size]
+    if not sizes or sizes[0] < 1 or sizes[0] >= len(records):
+        raise InputError(f"--train-size must be from 1 to {len(records) - 1} for {len(records)} items")
+    results = [row for n in sizes for row in eval_topics(records, topics, n, args.seed)]
+    print(format_report(results, sorted(unknown)))
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Store the labelled items of --input as labels, then retrain every topic classifier."""
+    from bot.match.labels import add_file_labels
+    from bot.match.retrain import Retrainer
+    from bot.match.training import records_to_labels
+    from bot.store.db import Store
+
+    rt = load_runtime(config_path(args), telegram=False)
+    records = _read_all(args.input)  # every line validated before anything is stored
+    topics = list(rt.topics.values())
+    rows, unknown = records_to_labels(records, topics)
+    if unknown:
+        print(f"labels with no rule file, ignored: {', '.join(sorted(unknown))}", file=sys.stderr)
+    if not any(t.classifier for t in topics):
+        print("no topic has a [classifier] section: nothing to train", file=sys.stderr)
+        return EXIT_OK
+    store = Store.open(rt.config.bot.database_url)
+    try:
+        added, changed = add_file_labels(store, rows, now_utc())
+        print(f"{args.input}: {len(records)} items, {added} labels added, {changed} changed")
+        retrainer = Retrainer(store, rt.config.bot.data_dir, rt.config.classifier, now_utc)
+        result = retrainer.run([t for t in topics if t.classifier], rt.matcher.models)
+    finally:
+        store.close()
+    for topic in topics:
+        if topic.classifier:
+            print(f"  {topic.id}: {result.notes.get(topic.id, '-')}")
     return EXIT_OK
 
 

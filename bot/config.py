@@ -64,14 +64,15 @@ class PollingSettings:
 @dataclass(frozen=True)
 class StorySettings:
     window: float  # seconds an item stays joinable
-    threshold: float  # combined score (0-1) at which an item joins a story
-    title_threshold: float  # title similarity at which an item joins with no other evidence
-    copy_threshold: float  # shingle overlap (0-1) of a near-verbatim copy
-    time_scale: float  # seconds after which a story's score is halved
-    name_weight: float  # weight of names and numbers over ordinary words
-    centroid_weight: float  # story profile vs best single member, in the score
+    threshold: float  # score a full-text item (article) needs to join a story
+    title_threshold: float  # score a headline-only item needs; items in between interpolate
+    copy_threshold: float  # shingle overlap (0-1) that makes a near-verbatim copy
+    time_scale: float  # seconds since a story's nearest related item that halve its score
+    name_weight: float  # weight of names and specific numbers over ordinary words
+    centroid_weight: float  # story profile vs its closest item, in the score (0-1)
+    conflict_penalty: float  # score factor when the two sides lead with different names
     max_terms: int  # terms kept per item vector
-    posting_cap: int  # recent items indexed per term: keeps per-item cost flat
+    posting_cap: int  # recent items indexed per term: keeps the per-item cost flat
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,13 @@ class OutputSettings:
 
 
 @dataclass(frozen=True)
+class ClassifierSettings:
+    retrain_every: float = 86400.0  # seconds between scheduled retrains of a topic's model
+    min_new_labels: int = 10  # new labels of a topic that trigger a retrain before that
+    weak_items: int = 2000  # recent stored items the topic's rule labels weakly for training
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     bot: BotSettings
@@ -109,6 +117,7 @@ class Config:
     outputs: OutputSettings
     feeds: tuple[FeedSettings, ...]
     chats: tuple[ChatSettings, ...]
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
 
 
 # ---- value parsers: each returns the value or raises ValueError with the reason ----------------
@@ -248,18 +257,24 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     },
     "stories": {
         "window": (_positive(_duration), "48h"),
-        "threshold": (_fraction, 0.5),
-        "title_threshold": (_fraction, 0.6),
+        "threshold": (_fraction, 0.22),
+        "title_threshold": (_fraction, 0.06),
         "copy_threshold": (_fraction, 0.6),
-        "time_scale": (_positive(_duration), "24h"),
+        "time_scale": (_positive(_duration), "6h"),
         "name_weight": (_positive(_num), 2.0),
-        "centroid_weight": (_fraction, 0.5),
+        "centroid_weight": (_fraction, 0.8),
+        "conflict_penalty": (_fraction, 0.4),
         "max_terms": (_positive(_int), 40),
         "posting_cap": (_positive(_int), 100),
     },
     "outputs": {
         "console": (_bool, True),
         "jsonl": (_str, ""),
+    },
+    "classifier": {
+        "retrain_every": (_positive(_duration), "24h"),
+        "min_new_labels": (_positive(_int), 10),
+        "weak_items": (_positive(_int), 2000),
     },
 }
 
@@ -409,6 +424,7 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
         outputs=OutputSettings(o["console"], (base / o["jsonl"]).resolve() if o["jsonl"] else None),
         feeds=tuple(FeedSettings(f["url"], f["name"] or _host(f["url"]), f["interval"]) for f in feeds),
         chats=tuple(ChatSettings(name=c["name"] or str(c["id"]), **{k: v for k, v in c.items() if k != "name"}) for c in chats),
+        classifier=ClassifierSettings(**s["classifier"]),
     )
 
 

@@ -1,7 +1,8 @@
 """The flow of DESIGN.md on one screen: fetch -> parse -> normalize -> match -> cluster -> outbox.
 
-Each feed update ends in one store transaction. Everything between the unseen-check and that
-commit is synchronous, so two feeds carrying the same item in one cycle cannot both claim it.
+Each feed update with new items ends in one store transaction. Everything between the unseen-check
+and that commit is synchronous, so two feeds carrying the same item in one cycle cannot both claim
+it. Feeds with nothing new (most of them) have their states written together when the cycle ends.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from bot.ingest.parse import parse_feed
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
 from bot.runtime import Runtime
-from bot.stories.cluster import StoryClusterer
 from bot.store.db import FeedRow, FeedState, ProcessedItem, Store
+from bot.stories.cluster import StoryClusterer
 
 log = logging.getLogger(__name__)
 
@@ -56,30 +57,39 @@ class Pipeline:
     async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
         """Update these feeds concurrently (the fetcher enforces global and per-host limits)."""
         started = time.monotonic()
-        outcomes = await asyncio.gather(*(self.update_feed(f) for f in feeds))
+        quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
+        try:
+            outcomes = await asyncio.gather(*(self.update_feed(f, quiet) for f in feeds))
+        finally:
+            self.store.save_states(quiet)
         return CycleReport(list(outcomes), time.monotonic() - started)
 
-    async def update_feed(self, feed: FeedRow) -> FeedOutcome:
-        """Fetch one feed and store what changed; a feed's failure is recorded on the feed."""
+    async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
+        """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
+
+        With `quiet`, the state of a feed that brought no new items is appended there for the
+        caller to save, instead of being written at once.
+        """
         result = await self.fetcher.fetch(feed.for_update())
         if result.status is not FetchStatus.NEW:
-            return self._record(feed, result)
+            return self._record(feed, result, quiet=quiet)
         try:
             parsed = await asyncio.to_thread(parse_feed, result.body, url=result.final_url or feed.url)
         except FeedError as exc:
-            return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)))
+            return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)), quiet=quiet)
         if parsed.warning:
             log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
-        return self._ingest(feed, result, parsed)
+        return self._ingest(feed, result, parsed, quiet)
 
-    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
+    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
+                quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         now = self.clock()
         fresh = self.store.unseen(normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now))
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
         views: dict[str, StoryView] = {}
         processed = [self._process(item, first and item.published < quiet_before, views) for item in fresh]
-        return self._record(feed, result, processed, parsed.ttl_minutes)
+        return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
 
     def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:
         found = self.runtime.matcher.match(item)
@@ -95,10 +105,11 @@ class Pipeline:
     def _story_view(self, story_id: str, action: StoryAction) -> StoryView:
         if action is StoryAction.NEW:
             return StoryView()
-        return StoryView(frozenset(self.store.alerted_targets(story_id)), tuple(self.store.story_sources(story_id)))
+        alerted, sources = self.store.story_view(story_id)
+        return StoryView(frozenset(alerted), tuple(sources))
 
     def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
-                ttl: int | None = None) -> FeedOutcome:
+                ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         now, failed = self.clock(), result.status is FetchStatus.ERROR
         polling = self.runtime.config.polling
         due = next_check_at(
@@ -111,7 +122,10 @@ class Pipeline:
             etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
             ttl_minutes=ttl, moved_to=result.final_url,
         )
-        self.store.save_update(feed.id, state, processed)
+        if processed or quiet is None:
+            self.store.save_update(feed.id, state, processed)
+        else:
+            quiet.append((feed.id, state))
         if failed:
             log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count + 1, result.error)
         alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)  # items, not targets

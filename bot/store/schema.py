@@ -135,6 +135,7 @@ outbox = Table(
     Column("feedback", String(8)),  # the feedback button last pressed on this alert (+ - m)
     UniqueConstraint("target", "story_id", "item_id", name="uq_outbox_target_story_item"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_story", "story_id"),  # alerted_targets runs per item that joins a story
 )
 
 # A chat known from Telegram (a command, a delivery). Settings columns left NULL fall back to the
@@ -185,7 +186,11 @@ labels = Table(
 
 # MIGRATIONS[n] takes a database from version n+1 to n+2. A new database gets the current
 # tables directly (create_all) and skips every step.
-MIGRATIONS: list[Callable[[Connection], None]] = []
+def _index_outbox_story(conn: Connection) -> None:
+    next(i for i in outbox.indexes if i.name == "ix_outbox_story").create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

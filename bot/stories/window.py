@@ -1,0 +1,284 @@
+"""The clusterer's memory: items of the last `window` seconds, their stories, and the indexes.
+
+Everything here is bounded by the window: document frequencies count only held items, postings
+keep at most `posting_cap` recent items per term, and an item leaves every table when it expires.
+Items are stored compactly (terms as interned strings, weights in arrays, identity keys as
+hashes) because the window may hold 100,000 of them. Nothing is decided here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Collection, Iterable
+
+IDF_PRIOR = 20.0  # pseudo-documents: with an empty window every word counts as fairly rare
+TERM_SCAN = 20  # newest postings read per term ...
+SCAN_BUDGET = 200  # ... and in all, strongest terms first: the per-item cost cap
+MAX_MEMBERS = 16  # items compared in full with a new one
+
+
+class Member:
+    """One held item: its unit vector (IDF at arrival, strongest term first) and its story.
+
+    terms holds the vector's terms and then the item's other content terms (for the DF table);
+    named, plain, leads and heads are bitmasks over terms: written like a name, written in lower
+    case, the item's strongest names, in the title."""
+
+    __slots__ = ("seq", "key", "time", "story", "terms", "weights", "named", "plain", "leads",
+                 "heads", "sketch", "alive")
+
+    def __init__(self, key: str, time: float, story: Story, vec: dict[str, float],
+                 extra: Iterable[str], names: Collection[str], plain: Collection[str],
+                 leads: Collection[str], heads: Collection[str], sketch: tuple[int, ...]):
+        self.seq = 0  # set when held: the order of arrival
+        self.key, self.time, self.story = key, time, story
+        self.terms = tuple(map(sys.intern, (*vec, *extra)))
+        self.weights = array("f", vec.values())
+        self.named = _mask(self.terms, names)
+        self.plain = _mask(self.terms, plain)
+        self.leads = _mask(self.terms, leads)
+        self.heads = _mask(self.terms, heads)
+        self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
+        self.alive = True
+
+    def __lt__(self, other: Member) -> bool:
+        return (self.time, self.seq) < (other.time, other.seq)
+
+    def vector(self) -> zip[tuple[str, float]]:
+        """(term, weight) pairs of the vector."""
+        return zip(self.terms, self.weights, strict=False)
+
+    def marked(self, mask: int) -> tuple[str, ...]:
+        """The terms a bitmask marks."""
+        return tuple(t for i, t in enumerate(self.terms) if mask >> i & 1) if mask else ()
+
+    def dot(self, vec: dict[str, float]) -> float:
+        """Dot product with a vector."""
+        return sum([w * vec.get(t, 0.0) for t, w in self.vector()])
+
+    def weight(self, term: str) -> float:
+        """The term's weight in the vector (0 when absent)."""
+        for t, w in self.vector():
+            if t == term:
+                return w
+        return 0.0
+
+
+_EMPTY: dict = {}  # shared by stories of one item, never written to
+
+
+class Story:
+    """A story in the window: the sum of its members' vectors, the names they lead with.
+
+    Most stories have one item; until a second joins, the story reads that item's own vector
+    instead of keeping a copy."""
+
+    __slots__ = ("id", "title", "only", "centroid", "norm2", "size", "last", "leads", "_top")
+
+    def __init__(self, story_id: str, title: str):
+        self.id, self.title = story_id, title
+        self.only: Member | None = None
+        self.centroid: dict[str, float] = _EMPTY
+        self.norm2 = 0.0  # squared norm of the centroid, kept current on every change
+        self.size = 0
+        self.last = -math.inf  # newest member time ever seen
+        self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
+        self._top: list[str] | None = None
+
+    def change(self, member: Member, sign: int) -> None:
+        """Add (sign 1) or remove (sign -1) a member."""
+        self._top = None
+        if sign > 0:
+            self.last = max(self.last, member.time)
+            if self.size == 0:
+                self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
+                return
+        if self.only is not None:
+            if sign < 0:  # the only member leaves
+                self.only, self.size, self.norm2 = None, 0, 0.0
+                return
+            self.only, first = None, self.only
+            self.size, self.norm2, self.centroid, self.leads = 0, 0.0, {}, {}
+            self._add(first, 1)
+        self._add(member, sign)
+
+    def _add(self, member: Member, sign: int) -> None:
+        c = self.centroid
+        pairs = list(member.vector())
+        dot = sum([w * c.get(t, 0.0) for t, w in pairs])
+        self.norm2 = max(0.0, self.norm2 + sign * 2.0 * dot + (1.0 if pairs else 0.0))
+        for t, w in pairs:
+            value = c.get(t, 0.0) + sign * w
+            if abs(value) < 1e-9:
+                c.pop(t, None)
+            else:
+                c[t] = value
+        count(self.leads, member.marked(member.leads), sign)
+        self.size += sign
+
+    def weight(self, term: str) -> float:
+        """The term's weight in the story's profile (0 when absent)."""
+        if self.only is not None:
+            return self.only.weight(term)
+        return self.centroid.get(term, 0.0)
+
+    def common(self, vec: dict[str, float], limit: int) -> list[str]:
+        """Up to limit terms of vec that the story's profile holds."""
+        if self.only is not None:
+            found = [t for t, _ in self.only.vector() if t in vec]
+        else:
+            c = self.centroid
+            found = [t for t in vec if t in c]
+        return found[:limit]
+
+    def has_any(self, terms: frozenset[str]) -> bool:
+        """Does the story's profile hold any of the terms?"""
+        if self.only is not None:
+            return any(t in terms for t, _ in self.only.vector())
+        c = self.centroid
+        return any(t in c for t in terms)
+
+    def cosine(self, vec: dict[str, float]) -> float:
+        """Cosine of a unit vector with the story's profile."""
+        if self.norm2 <= 0.0:
+            return 0.0
+        if self.only is not None:
+            return self.only.dot(vec)
+        c = self.centroid
+        return sum([w * c.get(t, 0.0) for t, w in vec.items()]) / math.sqrt(self.norm2)
+
+    def top_names(self, n: int) -> list[str]:
+        """The n names most members lead with, the heaviest first (cached until a change)."""
+        if self._top is None or len(self._top) < n <= len(self.leads):
+            if self.only is not None:
+                self._top = list(self.only.marked(self.only.leads))
+            else:
+                c = self.centroid
+                ranked = heapq.nlargest(n, ((k, c.get(t, 0.0), t) for t, k in self.leads.items()))
+                self._top = [t for _, _, t in ranked]
+        return self._top[:n]
+
+
+class Window:
+    """Held items, document frequencies, name evidence, a capped inverted index, identity keys."""
+
+    def __init__(self, span: float, posting_cap: int):
+        self.span, self.posting_cap = span, posting_cap
+        self.df: dict[str, int] = {}
+        self.name_df: dict[str, int] = {}  # held items that write the term like a name
+        self.plain_df: dict[str, int] = {}  # held items that write it in lower case
+        self.postings: dict[str, list[Member]] = {}  # oldest first
+        self.identity: dict[int, Member] = {}  # hash of an identity key -> newest holder
+        self.stories: dict[str, Story] = {}
+        self.newest = -math.inf
+        self._heap: list[Member] = []
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def idf(self, term: str) -> float:
+        """Smoothed IDF over held items; an unseen term counts as rare."""
+        return math.log((len(self._heap) + IDF_PRIOR) / (self.df.get(term, 0) + 1.0))
+
+    def is_name(self, term: str) -> bool:
+        """Do held items write this term like a name more often than in lower case?"""
+        return self.name_df.get(term, 0) > self.plain_df.get(term, 0)
+
+    def same_as(self, identities: tuple[str, ...]) -> tuple[Member, str] | None:
+        """The held item with one of these identity keys, and the key."""
+        for ident in identities:
+            held = self.identity.get(hash(ident))
+            if held is not None and held.alive:
+                return held, ident
+        return None
+
+    def story(self, story_id: str, title: str) -> Story:
+        """The held story with this id, created when new."""
+        found = self.stories.get(story_id)
+        if found is None:
+            found = self.stories[story_id] = Story(story_id, title)
+        return found
+
+    def hold(self, member: Member, identities: tuple[str, ...]) -> None:
+        """Count a new item's terms, index its vector, add it to its story."""
+        member.seq, self._seq = self._seq, self._seq + 1
+        heapq.heappush(self._heap, member)
+        self.newest = max(self.newest, member.time)
+        count(self.df, member.terms, 1)
+        count(self.name_df, member.marked(member.named), 1)
+        count(self.plain_df, member.marked(member.plain), 1)
+        for t, _ in member.vector():
+            postings = self.postings.get(t)
+            if postings is None:
+                self.postings[t] = [member]
+            else:
+                postings.append(member)
+                if len(postings) > self.posting_cap:
+                    del postings[0]
+        for ident in identities:
+            self.identity[hash(ident)] = member
+        member.story.change(member, 1)
+
+    def expire(self, cutoff: float) -> None:
+        """Forget every item older than cutoff, and stories left with no items."""
+        while self._heap and self._heap[0].time < cutoff:
+            self._drop(heapq.heappop(self._heap))
+        if len(self.identity) > 2 * len(self._heap) + 1000:  # expired holders linger until here
+            self.identity = {k: m for k, m in self.identity.items() if m.alive}
+
+    def _drop(self, member: Member) -> None:
+        member.alive = False
+        count(self.df, member.terms, -1)
+        count(self.name_df, member.marked(member.named), -1)
+        count(self.plain_df, member.marked(member.plain), -1)
+        for t, _ in member.vector():
+            postings = self.postings.get(t)
+            if postings is None:
+                continue
+            dead = 0
+            while dead < len(postings) and not postings[dead].alive:
+                dead += 1
+            if dead == len(postings):
+                del self.postings[t]
+            elif dead:
+                del postings[:dead]
+        story = member.story
+        story.change(member, -1)
+        if story.size == 0:
+            del self.stories[story.id]
+
+    def similar(self, vec: dict[str, float], time: float) -> dict[Member, float]:
+        """Held items within the window around time that share the strongest terms of vec, with
+        their dot product. Candidates come from the newest postings of the strongest terms (a
+        bounded number in all); the MAX_MEMBERS that share the most of them are compared in full."""
+        shared: Counter[Member] = Counter()
+        budget = SCAN_BUDGET
+        for t in vec:
+            postings = self.postings.get(t)
+            if postings:
+                shared.update(postings[-TERM_SCAN:])
+                budget -= min(len(postings), TERM_SCAN)
+                if budget <= 0:
+                    break
+        best = shared.most_common(MAX_MEMBERS)  # ties: the first met, i.e. strongest term, oldest
+        return {m: m.dot(vec) for m, _ in best if m.alive and abs(m.time - time) <= self.span}
+
+
+def count(table: dict[str, int], terms: tuple[str, ...], step: int) -> None:
+    """Add step to each term's count, dropping terms that reach zero."""
+    for t in terms:
+        left = table.get(t, 0) + step
+        if left > 0:
+            table[t] = left
+        else:
+            table.pop(t, None)
+
+
+def _mask(terms: tuple[str, ...], marked: Collection[str]) -> int:
+    """Bitmask of the terms (by position) that are in marked."""
+    return sum(1 << i for i, t in enumerate(terms) if t in marked)

@@ -1,0 +1,297 @@
+"""Story clustering: pairs that must and must not merge, the window, restore, explanations, ids.
+
+All text here is written for these tests. Each pair is judged after a background of unrelated
+items, so that word rarity (IDF) looks like a real window's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import parse_config
+from bot.models import Item, StoryAction
+from bot.stories.cluster import StoryClusterer, default_settings, story_id_for
+from bot.stories.features import cased_words, casing, extract
+
+T0 = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
+
+BACKGROUND = [
+    ("Central bank holds interest rates steady as inflation eases",
+     "The central bank left its benchmark rate unchanged on Thursday, saying inflation had eased for a third month."),
+    ("Storm brings heavy snow and power cuts to northern England",
+     "Thousands of homes lost power as a winter storm swept across northern England, closing roads and schools."),
+    ("Tech giant unveils new smartphone with longer battery life",
+     "The company showed its latest phone at an event in California, promising two days of battery life."),
+    ("Striker scores twice as United beat City in derby",
+     "A late double from the striker gave United a 2-1 win over City in a tense derby on Sunday."),
+    ("Oil prices climb after producers agree output cuts",
+     "Brent crude rose more than two percent after major producers agreed to extend output cuts into the summer."),
+    ("Wildfire forces evacuation of towns in southern Spain",
+     "Firefighters battled a wildfire in Andalusia as hot winds forced hundreds of residents to leave their homes."),
+    ("Parliament passes budget after marathon late-night session",
+     "Lawmakers approved the annual budget by a narrow margin after debating through the night."),
+    ("Scientists find water ice deposits near lunar south pole",
+     "A new study of orbiter data suggests large deposits of water ice lie in craters near the moon's south pole."),
+    ("Airline cancels hundreds of flights over pilot strike",
+     "The carrier cancelled more than 300 flights as pilots walked out in a dispute over pay."),
+    ("Film festival opens with premiere of historical drama",
+     "The festival opened on Wednesday with the world premiere of a drama about a medieval queen."),
+    ("Protesters march in capital against fuel price rises",
+     "Thousands marched through the capital on Saturday to protest against a sharp rise in fuel prices."),
+    ("Court jails former minister for seven years over bribes",
+     "A court sentenced the former transport minister to seven years in prison for taking bribes from contractors."),
+]
+
+SADR_CITY = ("Car bomb kills 12 at market in Baghdad's Sadr City",
+             "A car bomb exploded in a crowded market in Baghdad's Sadr City district on Tuesday, killing at "
+             "least 12 people and wounding 30, police and medical sources said.")
+KERALA = ("Floods force 40,000 from homes in Kerala as rivers burst banks",
+          "Monsoon floods forced more than 40,000 people from their homes in the southern Indian state of Kerala "
+          "on Sunday after days of heavy rain, with rivers bursting their banks in Idukki and Wayanad, state "
+          "officials said. Rescue teams used boats to reach villages cut off by the water.")
+RAMADI = ("Gunmen kill tribal leader Sheikh Hamid al-Dulaimi in Ramadi",
+          "Gunmen shot dead tribal leader Sheikh Hamid al-Dulaimi outside his home in Ramadi on Monday, "
+          "police said.")
+ERDOGAN = ("Erdogan meets Putin in Sochi to discuss Syria ceasefire",
+           "Turkish President Tayyip Erdogan met Russian President Vladimir Putin in Sochi on Friday to "
+           "discuss a ceasefire in northern Syria.")
+
+
+def item(key: str, title: str, summary: str = "", hours: float = 0.0, url: str | None = None,
+         source: str = "wire", guid: str | None = None) -> Item:
+    return Item(key=key, title=title, summary=summary, url=url, source=source,
+                published=T0 + timedelta(hours=hours), guid=guid)
+
+
+def warmed(**overrides) -> StoryClusterer:
+    """A clusterer that has seen the background items (the 10 hours before T0)."""
+    clusterer = StoryClusterer(default_settings(**overrides))
+    for i, (title, summary) in enumerate(BACKGROUND):
+        clusterer.assign(item(f"bg{i}", title, summary, hours=-10 + i * 0.5))
+    return clusterer
+
+
+MUST_MERGE = {
+    "wire story and its rewrite": (
+        item("a", *SADR_CITY, url="https://wire.example/a"),
+        item("b", "Baghdad market bombing leaves at least 12 dead",
+             "At least twelve people were killed when an explosives-packed car blew up at a busy market in "
+             "the Sadr City area of Baghdad, officials said.", hours=1.5, url="https://paper.example/b"),
+    ),
+    "same title, URL with tracking parameters": (
+        item("a", "Ukraine and Turkey agree to extend Black Sea grain deal", url="https://news.example/grain"),
+        item("b", "Ukraine and Turkey agree to extend Black Sea grain deal", hours=0.5, source="aggregator",
+             url="https://mirror.example/grain?utm_source=rss&utm_medium=feed"),
+    ),
+    "syndicated copy under another headline": (
+        item("a", *KERALA, url="https://agency.example/kerala"),
+        item("b", "India floods: tens of thousands evacuated", KERALA[1] + " (Reuters)", hours=2,
+             url="https://daily.example/india-floods"),
+    ),
+    "headline rewrite naming the same person": (
+        item("a", "Islamic State names new leader after Abu Ibrahim al-Qurashi killed"),
+        item("b", "Jihadist group confirms death of chief Abu Ibrahim al-Qurashi", hours=2),
+    ),
+    "same GUID, edited headline": (
+        item("a", "Minister resigns over procurement scandal", guid="urn:wire:4411"),
+        item("b", "UPDATE 2-Defence minister quits amid procurement probe", hours=3, guid="urn:wire:4411"),
+    ),
+}
+
+MUST_NOT_MERGE = {
+    "same place and kind of event, another day": (
+        item("a", *SADR_CITY),
+        item("b", "Car bomb kills 7 near checkpoint in Baghdad's Sadr City",
+             "A car bomb went off near an army checkpoint in Sadr City on Thursday, killing seven people, "
+             "police said.", hours=40),
+    ),
+    "same place and kind of event, other people": (
+        item("a", *RAMADI),
+        item("b", "Gunmen kill police colonel Karim Jassim in Ramadi",
+             "A police colonel, Karim Jassim, was killed when gunmen opened fire on his car at a checkpoint "
+             "on the edge of Ramadi, a security source said.", hours=2),
+    ),
+    "same people, unrelated event": (
+        item("a", *ERDOGAN),
+        item("b", "Erdogan's party loses Istanbul mayoral election",
+             "Turkey's ruling party lost the Istanbul mayoral race on Sunday, a blow to President Tayyip "
+             "Erdogan, official results showed.", hours=3),
+    ),
+    "same people, unrelated event, headlines only": (
+        item("a", ERDOGAN[0]),
+        item("b", "Erdogan's party loses Istanbul mayoral election", hours=3),
+    ),
+}
+
+
+@pytest.mark.parametrize("first, second", MUST_MERGE.values(), ids=MUST_MERGE.keys())
+def test_pairs_that_must_merge(first, second):
+    clusterer = warmed()
+    a = clusterer.assign(first)
+    b = clusterer.assign(second)
+    assert a.action is StoryAction.NEW
+    assert b.action is StoryAction.JOIN and b.story_id == a.story_id, b.why
+
+
+@pytest.mark.parametrize("first, second", MUST_NOT_MERGE.values(), ids=MUST_NOT_MERGE.keys())
+def test_pairs_that_must_not_merge(first, second):
+    clusterer = warmed()
+    a = clusterer.assign(first)
+    b = clusterer.assign(second)
+    assert b.action is StoryAction.NEW and b.story_id != a.story_id, b.why
+
+
+def test_join_explains_score_shared_terms_and_time():
+    clusterer = warmed()
+    first, second = MUST_MERGE["wire story and its rewrite"]
+    clusterer.assign(first)
+    decision = clusterer.assign(second)
+    kind, shared, gap = decision.why[:3]
+    assert kind == f"words {decision.score:.2f}" and 0 < decision.score <= 1
+    assert shared.startswith("shared: ") and "sadr" in shared and "baghdad" in shared
+    assert gap == "1.5 h apart"
+
+
+def test_identity_and_copy_joins_say_so():
+    clusterer = warmed()
+    a, b = MUST_MERGE["same title, URL with tracking parameters"]
+    clusterer.assign(a)
+    assert clusterer.assign(b).why[0] == "same title"
+    a, b = MUST_MERGE["syndicated copy under another headline"]
+    clusterer.assign(a)
+    decision = clusterer.assign(b)
+    assert decision.why[0].startswith("copy ") and decision.score >= 0.6
+
+
+def test_new_story_explains_why_not():
+    clusterer = warmed()
+    a, b = MUST_NOT_MERGE["same place and kind of event, other people"]
+    clusterer.assign(a)
+    decision = clusterer.assign(b)
+    assert decision.why[0].startswith(f"closest {story_id_for(a)}: ")
+    assert "different names" in decision.why
+
+
+def test_story_ids_are_stable_hashes_of_the_first_key():
+    clusterer = StoryClusterer(default_settings())
+    first = item("guid:urn:x:1", *SADR_CITY)
+    decision = clusterer.assign(first)
+    assert decision.story_id == "s-" + hashlib.sha1(b"guid:urn:x:1").hexdigest()[:10]
+    assert decision.story_id == story_id_for(first)
+
+
+def news_stream() -> list[Item]:
+    """A small stream: a few stories with rewrites, interleaved, over 30 hours."""
+    stories = [
+        [SADR_CITY, ("Baghdad market bombing leaves at least 12 dead", ""),
+         ("Sadr City car bomb death toll rises to 15", "")],
+        [KERALA, ("India floods: tens of thousands evacuated", KERALA[1]),
+         ("Kerala floods: army joins rescue in Idukki", "")],
+        [RAMADI, ("Tribal leader Hamid al-Dulaimi shot dead in Ramadi", "")],
+        [ERDOGAN, ("Putin and Erdogan agree on Syria ceasefire talks in Sochi", "")],
+        [(title, summary) for title, summary in BACKGROUND[:4]],
+    ]
+    out: list[Item] = []
+    for step in range(4):
+        for s, texts in enumerate(stories):
+            if step < len(texts):
+                title, summary = texts[step]
+                out.append(item(f"k{s}-{step}", title, summary, hours=step * 8 + s * 0.3))
+    return out
+
+
+def test_same_stream_gives_same_decisions():
+    one, two = StoryClusterer(default_settings()), StoryClusterer(default_settings())
+    first = [one.assign(i) for i in news_stream()]
+    assert [two.assign(i) for i in news_stream()] == first
+    assert any(d.action is StoryAction.JOIN for d in first)
+
+
+@pytest.mark.parametrize("cut", [3, 8, 12])
+def test_restore_continues_as_if_never_stopped(cut):
+    stream = news_stream()
+    continuous = StoryClusterer(default_settings())
+    decisions = [continuous.assign(i) for i in stream]
+    restarted = StoryClusterer(default_settings())
+    restarted.restore((i, d.story_id) for i, d in zip(stream[:cut], decisions[:cut], strict=True))
+    assert len(restarted) == len(stream[:cut])
+    assert [restarted.assign(i) for i in stream[cut:]] == decisions[cut:]
+
+
+def test_restore_skips_what_the_window_has_dropped():
+    clusterer = StoryClusterer(default_settings(window=3600.0))
+    clusterer.restore([(item("old", *SADR_CITY, hours=0), "s-old"), (item("new", *KERALA, hours=2), "s-new")])
+    assert len(clusterer) == 1
+    decision = clusterer.assign(item("again", SADR_CITY[0], SADR_CITY[1] + " Officials said.", hours=2.1))
+    assert decision.action is StoryAction.NEW
+
+
+def test_window_expiry_forgets_old_items():
+    clusterer = StoryClusterer(default_settings(window=48 * 3600.0))
+    first = clusterer.assign(item("a", *SADR_CITY))
+    assert len(clusterer) == 1
+    rewrite = item("b", "Baghdad market bombing leaves at least 12 dead", SADR_CITY[1], hours=49)
+    later = clusterer.assign(rewrite)
+    assert later.action is StoryAction.NEW and later.story_id != first.story_id
+    assert len(clusterer) == 1  # the first item has left the window
+    clusterer.expire(T0 + timedelta(hours=200))
+    assert len(clusterer) == 0
+
+
+def test_out_of_order_items_compare_around_their_own_time():
+    clusterer = warmed()
+    late = clusterer.assign(item("late", *SADR_CITY, hours=5))
+    early = clusterer.assign(item("early", "Baghdad market bombing leaves at least 12 dead",
+                                  "At least twelve people were killed when a car blew up at a market in "
+                                  "the Sadr City area of Baghdad.", hours=4))
+    assert early.action is StoryAction.JOIN and early.story_id == late.story_id
+
+
+def test_items_older_than_the_window_join_only_by_identity():
+    clusterer = StoryClusterer(default_settings(window=3600.0))
+    clusterer.assign(item("now", *SADR_CITY, hours=10, url="https://wire.example/a"))
+    stale_copy = clusterer.assign(item("stale", "Sadr City market bombing kills 12", SADR_CITY[1], hours=5))
+    assert stale_copy.action is StoryAction.NEW and stale_copy.why == ("older than the window",)
+    same_url = clusterer.assign(item("stale2", "Other words", hours=5, url="https://wire.example/a"))
+    assert same_url.action is StoryAction.JOIN and same_url.why[0] == "same url"
+
+
+def test_index_stays_bounded_per_term():
+    clusterer = StoryClusterer(default_settings(posting_cap=5))
+    for i in range(30):
+        clusterer.assign(item(f"n{i}", f"Council approves plan number {i} for Tbilisi trams", hours=i * 0.01))
+    assert len(clusterer) == 30
+    assert max(len(p) for p in clusterer._window.postings.values()) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        ("Edward Snowden Is a Stain Upon the Constitution", "title"),
+        ("Why eBay Spinning Off Paypal Makes Sense", "title"),
+        ("Does Google need an Edward Snowden?", "normal"),
+        ("GRANDMOTHER KILLED BY DRUNK DRIVER IN QUEENS", "upper"),
+    ],
+)
+def test_casing(text, style):
+    assert casing(text) == style
+
+
+def test_names_are_read_from_case_where_case_means_something():
+    names, plain = cased_words("Gunmen kill tribal leader in Ramadi",
+                               "Police said the apple harvest in 2023 was poor. Apple said 6th and MH370.")
+    assert {"ramadi", "2023", "6th", "mh370"} <= names
+    assert "apple" in plain and "police" not in names  # sentence starts say nothing
+    assert extract("A", "").sketch == ()
+
+
+def test_story_settings_come_from_the_stories_table():
+    config = parse_config({"stories": {"window": "24h", "time_scale": "3h", "conflict_penalty": 0.3}},
+                          Path("config.toml"))
+    assert config.stories.window == 86400.0 and config.stories.time_scale == 10800.0
+    assert config.stories.conflict_penalty == 0.3
+    assert config.stories.threshold == default_settings().threshold
