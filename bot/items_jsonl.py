@@ -56,7 +56,7 @@ def _record(line: str, where: str) -> ItemRecord:
     if not isinstance(labels, list):
         raise InputError(f"{where}: 'labels' must be a list of topic ids")
     item = _item(data, published or UNDATED)
-    story = data.get("story")
+    story = data.get("story", data.get("event"))  # ECB+ names its gold story "event"
     return ItemRecord(str(data["id"]), item, published is not None, tuple(map(str, labels)), None if story is None else str(story))
 
 
