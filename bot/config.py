@@ -70,7 +70,7 @@ class StorySettings:
     time_scale: float  # seconds since a story's nearest related item that halve its score
     name_weight: float  # weight of names and specific numbers over ordinary words
     centroid_weight: float  # story profile vs its closest item, in the score (0-1)
-    conflict_penalty: float  # score factor when the two sides lead with different names
+    conflict_penalty: float  # score factor when shared words look like another event (a doubt)
     max_terms: int  # terms kept per item vector
     posting_cap: int  # recent items indexed per term: keeps the per-item cost flat
 
