@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from bot.alerts.outbox import StoryView, plan_deliveries
 from bot.errors import FeedError
 from bot.ingest.fetch import Fetcher
-from bot.ingest.normalize import normalize_entries
+from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parse import parse_feed
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
@@ -84,7 +84,8 @@ class Pipeline:
     def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
                 quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         now = self.clock()
-        fresh = self.store.unseen(normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now))
+        stored = self.store.known_keys([k for k in guid_keys(parsed, feed.id) if k])  # not normalized again
+        fresh = self.store.unseen(normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored))
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
         views: dict[str, StoryView] = {}

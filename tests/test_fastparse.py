@@ -60,17 +60,34 @@ SAME = {
                                '<link rel="alternate" type="html" href="https://example.org/a3"/>'
                                '<link rel="alternate" type="text/html" href="https://example.org/a3b"/>'),
     "atom content only": atom('<title>t</title><id>urn:4</id><content type="html">&lt;p&gt;c&lt;/p&gt;</content>'),
+    "itunes:summary then description": rss("<title>t</title><itunes:summary>s</itunes:summary><description>d</description>"),
+    "description then itunes:summary": rss("<title>t</title><description>d</description><itunes:summary>s</itunes:summary>"),
+    "content, description, itunes:summary": rss("<content:encoded>c</content:encoded><description>d</description>"
+                                               "<itunes:summary>s</itunes:summary>"),
+    "windows-1251": '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel><title>Новости</title>'
+                    '<item><title>Заголовок</title><link>https://example.ru/1</link></item></channel></rss>'.encode("cp1251"),
+    "rss 1.0": b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+               b'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+               b'<channel rdf:about="https://example.org/"><title>c</title><link>https://example.org/</link>'
+               b'<items><rdf:Seq><rdf:li rdf:resource="https://example.org/1"/></rdf:Seq></items></channel>'
+               b'<item rdf:about="https://example.org/1"><title>t</title><link>https://example.org/1</link>'
+               b'<dc:date>2024-05-06T10:00:00Z</dc:date></item></rdf:RDF>',
+    "channel alternate atom link": RSS.replace("<ttl>15</ttl>", '<atom:link href="https://example.org/home"/>')
+                                      .replace("{items}", "<item><title>t</title></item>").encode(),
 }
 
 FALLBACK = {
     "doctype": b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"><channel><item><title>&x;</title></item></channel></rss>',
     "xml:base": rss('<title>t</title><link xml:base="https://b.example/">x</link>'),
     "media:title": rss("<title>t</title><media:title>other</media:title>"),
-    "itunes:summary": rss("<title>t</title><itunes:summary>s</itunes:summary>"),
+    "itunes:summary in the channel": RSS.replace("<ttl>15</ttl>", "<itunes:summary>show</itunes:summary>")
+                                        .replace("{items}", "<item><title>t</title></item>").encode(),
     "markup in title": rss("<title>a <b>bold</b> move</title>"),
     "repeated title": rss("<title>a</title><title>b</title>"),
-    "windows-1251": '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel><item><title>т</title></item></channel></rss>'.encode("cp1251"),
-    "rdf": b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel/><item><title>t</title></item></rdf:RDF>',
+    "shift_jis": '<?xml version="1.0" encoding="shift_jis"?><rss version="2.0"><channel><item><title>ニュース</title></item></channel></rss>'.encode("shift_jis"),
+    "utf-16": '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><item><title>t</title></item></channel></rss>'.encode("utf-16"),
+    "plain base attribute": rss('<title>t</title><category base="https://b.example/">x</category>'),
+    "atom 0.3": b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>f</title><entry><title>t</title></entry></feed>',
     "atom xhtml": atom('<title>t</title><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">x</div></content>'),
     "no items": rss(),
     "not well-formed": b'<rss version="2.0"><channel><item><title>a &nbsp; b</title></item></channel></rss>',

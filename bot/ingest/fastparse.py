@@ -29,8 +29,17 @@ _ATOM = "http://www.w3.org/2005/Atom"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 _DC = "http://purl.org/dc/elements/1.1/"
 _MEDIA = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
+_ITUNES = ("http://www.itunes.com/dtds/podcast-1.0.dtd", "http://www.itunes.com/DTDs/Podcast-1.0.dtd",
+           "http://www.itunes.com/DTDs/PodCast-1.0.dtd")
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RSS1 = ("{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}")  # RSS 1.0 / 0.90
+_ABOUT = f"{{{_RDF}}}about"
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
-_ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
+# Encodings expat and feedparser both read by their Python codec (single-byte, or UTF-8).
+_ENCODINGS = frozenset(
+    "utf-8 utf8 us-ascii ascii iso-8859-1 latin-1 latin1 iso-8859-2 iso-8859-5 iso-8859-7 iso-8859-9 "
+    "iso-8859-15 windows-1250 windows-1251 windows-1252 windows-1253 windows-1254 windows-1256 koi8-r koi8-u".split()
+)
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -41,19 +50,23 @@ _RISKY = _CONTAINERS | frozenset(
     "title link description summary content encoded guid id pubdate published updated date created issued "
     "modified lastbuilddate author creator name email body fullitem abstract info ttl".split()
 )
-_RISKY_FEED = _CONTAINERS | frozenset("title link guid id ttl".split())
+# At the channel level also what feedparser files as content: its hasContent flag would carry into
+# the first item and change where that item's description goes.
+_RISKY_FEED = _CONTAINERS | frozenset("title link guid id ttl summary content encoded fullitem body".split())
 # What we read, by (namespace, local name): RSS item, Atom entry, channel / feed.
 _RSS_ITEM = {
-    ("", "title"): "title", ("", "link"): "link", ("", "guid"): "guid", ("", "description"): "summary",
+    ("", "title"): "title", ("", "link"): "link", ("", "guid"): "guid", ("", "description"): "description",
     (_CONTENT, "encoded"): "content", ("", "pubDate"): "published", (_DC, "date"): "updated",
-    ("", "author"): "author", (_DC, "creator"): "author",
+    ("", "author"): "author", (_DC, "creator"): "author", (_DC, "title"): "title",
+    **{(itunes, "author"): "author" for itunes in _ITUNES},
+    **{(itunes, "summary"): "itunes_summary" for itunes in _ITUNES},
 }
 _ATOM_ENTRY = {
     (_ATOM, "title"): "title", (_ATOM, "id"): "guid", (_ATOM, "summary"): "summary",
     (_ATOM, "content"): "content", (_ATOM, "published"): "published", (_ATOM, "updated"): "updated",
     (_ATOM, "author"): "author",
 }
-_CHANNEL = {("", "title"): "title", ("", "link"): "link", ("", "ttl"): "ttl"}
+_CHANNEL = {("", "title"): "title", (_DC, "title"): "title", ("", "link"): "link", ("", "ttl"): "ttl"}
 _FEED = {(_ATOM, "title"): "title", (_ATOM, "id"): "guid"}
 _HARMLESS = frozenset({(m, "content") for m in _MEDIA} | {("", "source")})  # RSS source: a context of its own
 # Channel children whose subtrees feedparser files under their own context, not the channel's.
@@ -70,8 +83,12 @@ def parse_fast(body: bytes) -> Any | None:
         return None
     try:
         root = ET.fromstring(body)
+        if any(el.attrib and (_XML_BASE in el.attrib or any(k.lower() == "base" for k in el.attrib)) for el in root.iter()):
+            raise Unusual("a base URI")  # feedparser resolves against xml:base, and plain base too
         if root.tag == "rss":
             return _rss(root)
+        if root.tag == f"{{{_RDF}}}RDF":
+            return _rdf(root)
         if root.tag == f"{{{_ATOM}}}feed":
             return _atom(root)
     except (ET.ParseError, Unusual, ValueError):
@@ -80,7 +97,7 @@ def parse_fast(body: bytes) -> Any | None:
 
 
 def _plain_document(body: bytes) -> bool:
-    """UTF-8 (or ASCII / Latin-1 by declaration) XML without a DOCTYPE."""
+    """XML without a DOCTYPE, in UTF-8 or a declared single-byte encoding."""
     bom = body.startswith(b"\xef\xbb\xbf")
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<") or b"<!DOCTYPE" in body[:4096] or b"<!ENTITY" in body[:4096]:
@@ -97,27 +114,47 @@ def _rss(root: ET.Element) -> Any:
     channels = list(root)
     if len(channels) != 1 or channels[0].tag != "channel" or root.attrib.keys() - {"version"}:
         raise Unusual("not one channel")
-    channel = channels[0]
-    fields, items = _children(channel, _CHANNEL, _RISKY_FEED, entry_tag="item")
+    fields, items = _children(channels[0], _CHANNEL, _RISKY_FEED, entry_tag="item", links=True)
+    return _rss_result(root, channels[0], fields, items, "rss20")
+
+
+def _rdf(root: ET.Element) -> Any:
+    """RSS 1.0 (and 0.90): items beside the channel, in a namespace feedparser reads as RSS's."""
+    for el in root.iter():
+        if el.tag.startswith(_RSS1):
+            el.tag = el.tag.partition("}")[2]
+    channels = [c for c in root if c.tag == "channel"]
+    items = [c for c in root if c.tag == "item"]
+    if len(channels) != 1 or any(c.tag not in ("channel", "item", "image", "textinput") for c in root):
+        raise Unusual("not an RSS 1.0 document")
+    fields, _ = _children(channels[0], _CHANNEL, _RISKY_FEED, links=True)
+    for other in root:
+        if other.tag in ("image", "textinput"):
+            _check_subtree(other, _CONTAINERS)  # their own context: only items and channels matter
+    return _rss_result(root, channels[0], fields, items, "rss10")
+
+
+def _rss_result(root: ET.Element, channel: ET.Element, fields: dict, items: list[ET.Element], version: str) -> Any:
     if not items or sum(1 for _ in root.iter("item")) != len(items):
-        raise Unusual("no items, or items outside the channel")
+        raise Unusual("no items, or items elsewhere")
+    if channel.attrib.keys() - {_ABOUT}:
+        raise Unusual("channel attributes")
     feed = {key: _text(el) for key, el in fields.items() if key != "link"}
-    if "link" in fields:  # feedparser's fix for query strings, as for items but without &amp;
-        feed["link"] = _ENTITY_LIKE.sub(r"&\g<1>", _fix(_resolved(fields["link"])))
-    return _result(feed, [_rss_item(item) for item in items], "rss20")
+    _links(feed, channel, entry=False)
+    return _result(feed, [_rss_item(item) for item in items], version)
 
 
 def _rss_item(item: ET.Element) -> dict:
-    if item.attrib:
+    if item.attrib.keys() - {_ABOUT}:
         raise Unusual("item attributes")
     fields, _ = _children(item, _RSS_ITEM, _RISKY, links=True)
-    entry: dict[str, Any] = {}
+    entry: dict[str, Any] = {"id": item.attrib[_ABOUT]} if _ABOUT in item.attrib else {}
     if "title" in fields:
         entry["title"] = _text(fields["title"])
     if "guid" in fields:
         _guid(entry, fields["guid"])
     _links(entry, item)
-    _summary(entry, fields)
+    _rss_summary(entry, item, fields)
     _dates(entry, fields)
     if "author" in fields:
         entry["author"] = _text(fields["author"])
@@ -174,12 +211,13 @@ def _atom_id(target: dict, fields: dict) -> None:
         target["link"] = target["id"]
 
 
-def _links(target: dict, el: ET.Element) -> None:
+def _links(target: dict, el: ET.Element, entry: bool = True) -> None:
     """links in document order, as feedparser lists them; link: the last element that set it."""
     links = []
     for child in el:
-        if child.tag == "link":  # RSS: the URL is the text
-            href = _ENTITY_LIKE.sub(r"&\g<1>", _fix(_resolved(child)).replace("&amp;", "&"))
+        if child.tag == "link":  # RSS: the URL is the text; in an item, feedparser also undoes &amp;
+            href = _fix(_resolved(child))
+            href = _ENTITY_LIKE.sub(r"&\g<1>", href.replace("&amp;", "&") if entry else href)
             links.append({"rel": "alternate", "type": "text/html", **({"href": href} if href else {})})
             target["link"] = href
         elif child.tag == f"{{{_ATOM}}}link":
@@ -244,9 +282,7 @@ def _children(parent: ET.Element, known: dict, risky: frozenset[str], entry_tag:
                 raise Unusual(f"repeated {local}")
             fields[key] = child
         elif links and (ns, local) == (_ATOM, "link"):
-            pass  # read by _atom_links
-        elif (ns, local) == (_ATOM, "link") and child.attrib.get("rel", "alternate").lower() != "alternate":
-            _check_subtree(child, risky)  # an RSS channel's rel="self" / "hub" link
+            pass  # read by _links
         elif (ns, local) not in _HARMLESS and local.lower() in risky:
             raise Unusual(f"risky element {child.tag}")
         elif (ns, local) not in _OWN_CONTEXT:
@@ -301,13 +337,21 @@ def _fix(text: str) -> str:
     return text.translate(_cp1252)
 
 
-def _summary(entry: dict, fields: dict) -> None:
-    if "summary" in fields:
-        entry["summary"] = _text(fields["summary"])
-    if "content" in fields:
-        value = _text(fields["content"])
-        entry["content"] = [{"value": value}]
-        entry.setdefault("summary", value)
+def _rss_summary(entry: dict, item: ET.Element, fields: dict) -> None:
+    """description, itunes:summary and content:encoded in document order, filed as feedparser
+    files them: a summary-like element after another, before any content, counts as content."""
+    wanted = [fields[k] for k in ("description", "itunes_summary", "content") if k in fields]
+    has_content = False
+    for child in item:
+        if not any(child is w for w in wanted):
+            continue
+        value = _text(child)
+        if child is fields.get("content") or ("summary" in entry and not has_content):
+            has_content = True
+            entry.setdefault("content", []).append({"value": value})
+            entry.setdefault("summary", value)
+        else:
+            entry["summary"] = value
 
 
 def _dates(entry: dict, fields: dict) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Container
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
@@ -285,14 +286,32 @@ def _to_item(
     )
 
 
+def guid_keys(feed: ParsedFeed, feed_id: int | None) -> list[str | None]:
+    """Each entry's key when its guid alone decides it (else None): known before normalizing."""
+    junk = _shared_guids(feed.entries)
+    return [_guid_key(entry, junk, feed_id) for entry in feed.entries]
+
+
+def _guid_key(entry: RawEntry, junk: set[str], feed_id: int | None) -> str | None:
+    guid = entry.guid.strip() if entry.guid and entry.guid.strip() else None
+    if guid is None or entry.guid in junk or _is_junk_guid(guid):
+        return None
+    return item_key(guid, None, "", None, feed_id)  # what _to_item would compute
+
+
 def normalize_entries(
-    feed: ParsedFeed, *, source: str, feed_id: int | None, now: datetime
+    feed: ParsedFeed, *, source: str, feed_id: int | None, now: datetime, skip: Container[str] = frozenset()
 ) -> list[Item]:
-    """Items of one parsed feed, in feed order, without entries that repeat an earlier key."""
+    """Items of one parsed feed, in feed order, without entries that repeat an earlier key.
+
+    skip: guid keys (from guid_keys) already stored; those entries are not normalized at all.
+    """
     now, junk = _as_utc(now), _shared_guids(feed.entries)
     items: list[Item] = []
     keys: set[str] = set()
     for entry in feed.entries:
+        if skip and _guid_key(entry, junk, feed_id) in skip:
+            continue
         item = _to_item(entry, feed.link, source, feed_id, now, junk)
         if item is not None and item.key not in keys:
             keys.add(item.key)

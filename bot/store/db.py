@@ -164,13 +164,18 @@ class Store:
 
     # ---- one feed update, one transaction ------------------------------------------------------
 
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of these item keys that are stored."""
+        seen: set[str] = set()
+        if keys:
+            with self.engine.connect() as conn:
+                for chunk in _chunks(keys, 500):
+                    seen.update(conn.execute(select(t.items.c.key).where(t.items.c.key.in_(chunk))).scalars())
+        return seen
+
     def unseen(self, items: Sequence[Item]) -> list[Item]:
         """Items whose key is not stored yet, in their order, without repeats."""
-        keys = [i.key for i in items]
-        with self.engine.connect() as conn:
-            seen = set()
-            for chunk in _chunks(keys, 500):
-                seen.update(conn.execute(select(t.items.c.key).where(t.items.c.key.in_(chunk))).scalars())
+        seen = self.known_keys([i.key for i in items])
         out, taken = [], set()
         for item in items:
             if item.key not in seen and item.key not in taken:
