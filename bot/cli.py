@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -68,11 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def run_async(coro) -> int:
-    """Run a coroutine; SIGINT/SIGTERM end it cleanly."""
-    return asyncio.run(coro)
-
-
 def setup_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apscheduler", "httpx", "aiohttp.access"):
@@ -82,10 +78,8 @@ def setup_logging(level: str) -> None:
 def install_stop_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not on the main thread / platform
-            pass
 
 
 def config_path(args: argparse.Namespace) -> Path:

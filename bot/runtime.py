@@ -44,7 +44,7 @@ def load_runtime(path: Path, *, telegram: bool | None = None) -> Runtime:
     return Runtime(config, topics, matcher, build_routes(config, use_telegram))
 
 
-def build_routes(config: Config, telegram: bool, subscriptions: Iterable[tuple[int, str]] = (), *,
+def build_routes(config: Config, telegram: bool, *,
                  stored: StoredChats | None = None, topics: Iterable[str] = ()) -> tuple[Route, ...]:
     """Targets and their topics: console and JSONL take every topic; chats take their own.
 
@@ -61,8 +61,6 @@ def build_routes(config: Config, telegram: bool, subscriptions: Iterable[tuple[i
     if config.outputs.jsonl:
         routes.append(Route("jsonl"))
     extra: dict[int, set[str]] = {}
-    for chat_id, topic in subscriptions:
-        extra.setdefault(chat_id, set()).add(topic)
     for chat_id, added in stored.added.items() if telegram else ():  # command chats need Telegram
         extra.setdefault(chat_id, set()).update(added)
     every = frozenset(topics)
