@@ -177,6 +177,7 @@ class Window:
         self.newest = -math.inf
         self._heap: list[Member] = []
         self._seq = 0
+        self._identity_floor = 0  # identity keys kept at the last sweep
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -228,8 +229,11 @@ class Window:
         """Forget every item older than cutoff, and stories left with no items."""
         while self._heap and self._heap[0].time < cutoff:
             self._drop(heapq.heappop(self._heap))
-        if len(self.identity) > 2 * len(self._heap) + 1000:  # expired holders linger until here
+        # Expired holders linger until the table doubles since its last sweep: a sweep costs the
+        # table's size, so this keeps it O(1) per item while bounding the table at twice the live keys.
+        if len(self.identity) > 2 * self._identity_floor + 1000:
             self.identity = {k: m for k, m in self.identity.items() if m.alive}
+            self._identity_floor = len(self.identity)
 
     def _drop(self, member: Member) -> None:
         member.alive = False
