@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_cycle import RESULTS, machine  # noqa: E402
-from bench.bench_match import make_names  # noqa: E402
-from bench.farm import Feed, news_texts, render  # noqa: E402
+from bench.farm import Feed, NewsStream, render  # noqa: E402
 from bench.workload import write_config  # noqa: E402
 from bot.models import FetchResult, FetchStatus, Item, StoryAction, StoryDecision  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
@@ -48,21 +47,17 @@ FEEDS, PER_FEED = 500, 10  # items of one feed update
 
 
 class Stream:
-    """News-like items in time order: corpus text, a name that makes most headlines unique."""
+    """News-like items in time order (bench.farm.NewsStream: past the corpus, other events retold)."""
 
     def __init__(self, per_day: float, start: datetime):
-        import random
-
-        self.texts = news_texts(ROOT.parent / "shared" / "data")
-        self.names = make_names(random.Random(3), 3000)
+        self.texts = NewsStream(ROOT.parent / "shared" / "data")
         self.spacing, self.start = 86400 / per_day, start
 
     def when(self, n: int) -> datetime:
         return self.start + timedelta(seconds=n * self.spacing)
 
     def text(self, n: int) -> tuple[str, str]:
-        title, summary = self.texts[n % len(self.texts)]
-        return f"{title} ({self.names[n * 7 % len(self.names)]})", summary
+        return self.texts[n]
 
     def body(self, first: int) -> bytes:
         """RSS body of items first..first+PER_FEED-1, newest first."""

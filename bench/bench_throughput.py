@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_cycle import RESULTS, machine  # noqa: E402
-from bench.farm import Feed, news_texts, render  # noqa: E402
+from bench.farm import Feed, NewsStream, render  # noqa: E402
 from bench.workload import write_config  # noqa: E402
 from bot.ingest.normalize import normalize_entries  # noqa: E402
 from bot.ingest.parse import parse_feed  # noqa: E402
@@ -38,10 +38,10 @@ STAGES = ("parse", "parse_feedparser", "normalize", "match", "cluster")
 
 def feed_bodies(count: int, spacing: float) -> list[bytes]:
     """RSS bodies of PER_FEED items each, news text, published `spacing` seconds apart, oldest first."""
-    texts, start, bodies = news_texts(ROOT.parent / "shared" / "data"), time.time() - count * spacing, []
+    texts, start, bodies = NewsStream(ROOT.parent / "shared" / "data"), time.time() - count * spacing, []
     for first in range(0, count, PER_FEED):
         feed = Feed(id=first // PER_FEED % 500, kind="rss", behaviour="ok", validators="both")
-        feed.items = deque((n, *texts[n % len(texts)], start + n * spacing)
+        feed.items = deque((n, *texts[n], start + n * spacing)
                            for n in range(min(first + PER_FEED, count) - 1, first - 1, -1))
         bodies.append(render(feed))
     return bodies

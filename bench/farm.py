@@ -32,9 +32,12 @@ import json
 import multiprocessing as mp
 import queue
 import random
+import re
 import time
 import urllib.request
+import zlib
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -92,6 +95,37 @@ def news_texts(data: Path) -> list[tuple[str, str]]:
             out += [(d["title"], d.get(key, "") if key else "") for d in map(json.loads, lines)]
     random.Random(0).shuffle(out)
     return out
+
+
+_NAMEABLE = re.compile(r"\b(?:[A-Z][A-Za-z]+|\d+)\b")
+_SYLLABLES = "ka ra mu sa di ba ha ti ja qa lo fa zu ne ur am il ya".split()
+
+
+class NewsStream:
+    """News-like (title, summary) pairs without end: the corpus texts once as they are, then each
+    round again as other events of the same shape. A later round swaps every capitalized word and
+    number for another one (the same swap throughout an item), so round k of a text shares its
+    common words with round 0 but not its names: a different event on the same subject, not a copy.
+    The corpora hold ~7k texts; without this, a history of 100k items would be mostly repeats."""
+
+    def __init__(self, data: Path, names: int = 5000):
+        rng = random.Random(3)
+        self.texts = news_texts(data)
+        self.names = sorted({"".join(rng.choices(_SYLLABLES, k=rng.randint(2, 4))).title() for _ in range(names)})
+
+    def __getitem__(self, n: int) -> tuple[str, str]:
+        title, summary = self.texts[n % len(self.texts)]
+        rnd = n // len(self.texts)
+        return (self._retell(title, rnd), self._retell(summary, rnd)) if rnd else (title, summary)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return map(self.__getitem__, itertools.count())
+
+    def _retell(self, text: str, rnd: int) -> str:
+        def swap(m: re.Match[str]) -> str:
+            h = zlib.crc32(f"{m[0]}/{rnd}".encode())
+            return str(h % 997) if m[0].isdigit() else self.names[h % len(self.names)]
+        return _NAMEABLE.sub(swap, text)
 
 
 def real_templates(data: Path) -> list[tuple[bytes, bytes, str]]:
@@ -163,7 +197,7 @@ class Farm:
 
     def __init__(self, spec: FarmSpec):
         self.spec, self.rng = spec, random.Random(spec.seed)
-        self.texts = itertools.cycle(news_texts(spec.data))
+        self.texts = iter(NewsStream(spec.data))
         self.serial = itertools.count(1)
         templates = real_templates(spec.data)
         self.feeds = [self._feed(i, templates) for i in range(spec.feeds)]

@@ -123,8 +123,9 @@ def rate(cand: Candidate, item: Probe, s: StorySettings) -> Candidate:
     if cand.doubt in TITLE_DOUBTS:  # the match rests on the summaries: read the title only
         vec = {t: w for t, w in item.vec.items() if t in item.heads}
         words = story.cosine(vec)
-    else:
-        words = s.centroid_weight * story.cosine(item.vec) + (1.0 - s.centroid_weight) * cand.best
+    else:  # a one-item story's profile is its item: the similarity already measured
+        profile = cand.best if story.only is cand.closest else story.cosine(item.vec)
+        words = s.centroid_weight * profile + (1.0 - s.centroid_weight) * cand.best
     if cand.doubt:
         words *= s.conflict_penalty
     cand.score = words / (1.0 + cand.gap / s.time_scale)

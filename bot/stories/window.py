@@ -14,11 +14,14 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable
+from itertools import repeat
+from operator import mul
 
 IDF_PRIOR = 20.0  # pseudo-documents: with an empty window every word counts as fairly rare
 TERM_SCAN = 20  # newest postings read per term ...
 SCAN_BUDGET = 200  # ... and in all, strongest terms first: the per-item cost cap
 MAX_MEMBERS = 16  # items compared in full with a new one
+_ZEROS = repeat(0.0)  # the default of vec.get, as many times as asked
 
 
 class Member:
@@ -57,8 +60,8 @@ class Member:
         return tuple(t for i, t in enumerate(self.terms) if mask >> i & 1) if mask else ()
 
     def dot(self, vec: dict[str, float]) -> float:
-        """Dot product with a vector."""
-        return sum([w * vec.get(t, 0.0) for t, w in self.vector()])
+        """Dot product with a vector (map stops at the shorter weights: terms also holds extras)."""
+        return sum(map(mul, self.weights, map(vec.get, self.terms, _ZEROS)))
 
     def weight(self, term: str) -> float:
         """The term's weight in the vector (0 when absent)."""
