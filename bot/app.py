@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -66,6 +67,9 @@ class App:
                 await self.fetcher.close()
                 self.store.close()
                 raise
+        # Everything loaded so far (libraries, models, the restored window) lives as long as the
+        # process: keep it out of every later full collection, which otherwise rescans it all.
+        gc.freeze()
 
     async def stop(self) -> None:
         if self.telegram is not None:

@@ -84,8 +84,10 @@ class Pipeline:
     def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
                 quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         now = self.clock()
-        stored = self.store.known_keys([k for k in guid_keys(parsed, feed.id) if k])  # not normalized again
-        fresh = self.store.unseen(normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored))
+        checked = [k for k in guid_keys(parsed, feed.id) if k]
+        stored = self.store.known_keys(checked)  # not normalized again
+        items = normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored)
+        fresh = self.store.unseen(items, checked=set(checked) - stored)
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
         views: dict[str, StoryView] = {}

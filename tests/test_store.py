@@ -80,6 +80,14 @@ def test_save_update_writes_everything_and_unseen_skips_it(store):
     assert store.alerted_targets("s1") == {"console"}
 
 
+def test_unseen_does_not_ask_again_for_keys_just_checked(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    store.save_update(store.feeds()[0].id, state(), [processed("k1", "s1")])
+    items = [make_item("k1"), make_item("k2")]
+    assert [i.key for i in store.unseen(items, checked={"k1"})] == ["k1", "k2"]  # taken on trust
+    assert [i.key for i in store.unseen(items, checked={"k2"})] == ["k2"]
+
+
 def test_failed_update_writes_nothing(store):
     """A crash (here: a duplicate key) inside one feed update rolls the whole update back."""
     store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)

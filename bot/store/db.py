@@ -4,7 +4,7 @@ loses nothing already stored and a restart duplicates nothing (item keys and out
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -173,9 +173,11 @@ class Store:
                     seen.update(conn.execute(select(t.items.c.key).where(t.items.c.key.in_(chunk))).scalars())
         return seen
 
-    def unseen(self, items: Sequence[Item]) -> list[Item]:
-        """Items whose key is not stored yet, in their order, without repeats."""
-        seen = self.known_keys([i.key for i in items])
+    def unseen(self, items: Sequence[Item], checked: Collection[str] = ()) -> list[Item]:
+        """Items whose key is not stored yet, in their order, without repeats.
+
+        checked: keys known_keys just found not stored, so not asked again."""
+        seen = self.known_keys([i.key for i in items if i.key not in checked])
         out, taken = [], set()
         for item in items:
             if item.key not in seen and item.key not in taken:
