@@ -107,6 +107,22 @@ async def test_run_once_writes_expected_alerts_then_nothing_twice(feed_server, t
     assert feed_server.count("/wire.xml", 304) == 1 and feed_server.count("/ledger.xml", 304) == 1
 
 
+async def test_run_once_without_classifier_topics_never_loads_scikit_learn(feed_server, tmp_path):
+    """scikit-learn, scipy and python-telegram-bot cost ~100 MB and seconds of start-up: a bot
+    with rules only and no token must not import them."""
+    feed_server.set("/wire.xml", WIRE)
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    script = ("import asyncio, sys\n"
+              "from tests.test_run import once\n"
+              f"asyncio.run(once(__import__('pathlib').Path({str(path)!r})))\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'telegram'}))\n")
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script, cwd=REPO, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    assert out.decode().strip() == "[]"
+    assert any(a["type"] == "alert" for a in alerts(tmp_path))  # the cycle did run
+
+
 async def test_same_item_in_two_feeds_alerts_once(feed_server, tmp_path):
     feed_server.set("/a.xml", WIRE)
     feed_server.set("/b.xml", WIRE.replace("Euphrates Wire", "Mirror"))

@@ -13,14 +13,17 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sklearn
-from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from bot.match.features import FEATURES_VERSION, FeatureSpace, Tokens
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
+# scikit-learn and scipy (~100 MB, 1.5 s to import) are imported where a model is trained or
+# scored, so a bot without classifier topics never loads them.
 
 FORMAT_VERSION = 1
 C = 1.0  # inverse L2 strength of the logistic regression
@@ -69,19 +72,34 @@ class TopicModel:
     def score(self, text: str) -> float:
         """Calibrated score of one text in [0, 1]."""
         a, c = self.platt
-        return float(expit(a * self.decision(text) + c))
+        return float(_expit(a * self.decision(text) + c))
 
 
 def data_hash(examples: Sequence[Example]) -> str:
     """A hash of the training data and of everything else that shapes the model."""
-    h = hashlib.sha256(json.dumps([FORMAT_VERSION, FEATURES_VERSION, C, sklearn.__version__]).encode())
+    h = hashlib.sha256(json.dumps([FORMAT_VERSION, FEATURES_VERSION, C, sklearn_version()]).encode())
     for e in sorted(examples, key=lambda e: (e.text, e.label, e.weight)):
         h.update(json.dumps([e.text, e.label, e.weight]).encode())
     return h.hexdigest()
 
 
+def sklearn_version() -> str:
+    """The running scikit-learn's version (models record it; another one means retraining)."""
+    import sklearn
+
+    return sklearn.__version__
+
+
+def _expit(x):
+    from scipy.special import expit
+
+    return expit(x)
+
+
 def fit_model(topic: str, examples: Sequence[Example], space: FeatureSpace, trained_at: str) -> TopicModel:
     """Fit one topic's model in a space; examples must hold both labels."""
+    from sklearn.linear_model import LogisticRegression
+
     y = np.array([e.label for e in examples], dtype=np.int64)
     if len(y) == 0 or y.min() == y.max():
         raise ValueError(f"topic {topic}: training needs both positive and negative examples")
@@ -91,7 +109,7 @@ def fit_model(topic: str, examples: Sequence[Example], space: FeatureSpace, trai
     model.fit(x, y, sample_weight=weights)
     labelled = [e for e in examples if e.origin != "rule"]
     info = ModelInfo(
-        topic=topic, sklearn_version=sklearn.__version__, features_version=FEATURES_VERSION,
+        topic=topic, sklearn_version=sklearn_version(), features_version=FEATURES_VERSION,
         data_hash=data_hash(examples), positives=sum(e.label for e in labelled),
         negatives=sum(1 - e.label for e in labelled), weak=len(examples) - len(labelled),
         trained_at=trained_at,
@@ -102,6 +120,9 @@ def fit_model(topic: str, examples: Sequence[Example], space: FeatureSpace, trai
 
 def _platt(model: LogisticRegression, x, y: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
     """Sigmoid calibration fitted on out-of-fold decisions (identity when a class is too small)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     folds = min(CALIBRATION_FOLDS, int(min(y.sum(), len(y) - y.sum())))
     if folds < 2:
         return 1.0, 0.0
@@ -152,7 +173,7 @@ class ModelBank:
         out = np.zeros(len(self.topics))
         for g in self.groups:
             out[g.columns] = g.decisions(text)
-        return expit(self.platt[:, 0] * out + self.platt[:, 1])
+        return _expit(self.platt[:, 0] * out + self.platt[:, 1])
 
     def scores_many(self, texts: Sequence[str | Tokens]) -> np.ndarray:
         """Scores of many texts, an (items x topics) array: one sparse product per space."""
@@ -160,7 +181,7 @@ class ModelBank:
         if texts:
             for g in self.groups:
                 out[:, g.columns] = g.decisions_many(texts)
-        return expit(self.platt[:, 0] * out + self.platt[:, 1])
+        return _expit(self.platt[:, 0] * out + self.platt[:, 1])
 
     def explain(self, text: str | Tokens, topic: str, top: int = 3) -> tuple[str, ...]:
         """The terms that pushed this topic's score most, e.g. ('+drone', '+air strike', '-film')."""

@@ -17,12 +17,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.text import words
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Bump when the features below change: saved models with another version are retrained.
 FEATURES_VERSION = 1
@@ -135,6 +137,8 @@ class FeatureSpace:
 
     def transform(self, texts: Sequence[str | Tokens]) -> csr_matrix:
         """Many texts as a sparse (texts x features) matrix."""
+        from scipy.sparse import csr_matrix  # imported when first needed: see classifier.py
+
         rows = [self.vector(t) for t in texts]
         indptr = np.cumsum([0] + [r[0].size for r in rows])
         indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, np.int64)
@@ -183,6 +187,8 @@ def fit_space(texts: Sequence[str]) -> FeatureSpace:
 
 
 def _fit_block(docs: list[list[str]], min_df: int) -> tuple[tuple[str, ...], np.ndarray]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=min_df)
     try:
         vec.fit(docs)

@@ -21,9 +21,8 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
-import sklearn
 
-from bot.match.classifier import FORMAT_VERSION, ModelInfo, TopicModel
+from bot.match.classifier import FORMAT_VERSION, ModelInfo, TopicModel, sklearn_version
 from bot.match.features import FEATURES_VERSION, FeatureSpace, space_id
 
 
@@ -108,9 +107,9 @@ def remove_unused_spaces(models_dir: Path) -> None:
 def _info(manifest: dict, topic: str) -> ModelInfo:
     if manifest.get("format") != FORMAT_VERSION or manifest.get("features_version") != FEATURES_VERSION:
         raise ModelFileError("saved by another wirewatch version: retraining")
-    if manifest.get("sklearn_version") != sklearn.__version__:
+    if manifest.get("sklearn_version") != sklearn_version():
         raise ModelFileError(f"trained with scikit-learn {manifest.get('sklearn_version')}, "
-                             f"running {sklearn.__version__}: retraining")
+                             f"running {sklearn_version()}: retraining")
     try:
         info = ModelInfo(**{f.name: manifest[f.name] for f in fields(ModelInfo) if f.name in manifest})
     except TypeError as exc:

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
 from bot.match.classifier import Example, TopicModel, data_hash, fit_model
 from bot.match.features import FeatureSpace, fit_space, item_text
@@ -92,6 +91,8 @@ def fit_topics(examples: Mapping[str, Sequence[Example]], trained_at: str,
 
 def judge(candidate: TopicModel, current: TopicModel | None, held: Sequence[Example]) -> tuple[bool, str]:
     """Whether the candidate may replace the current model, and how they compared."""
+    from sklearn.metrics import average_precision_score
+
     if current is None:
         return True, "first model"
     y = np.array([e.label for e in held])
