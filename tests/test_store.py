@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -78,6 +79,20 @@ def test_save_update_writes_everything_and_unseen_skips_it(store):
     assert [i.key for i in store.unseen([make_item("k1"), make_item("k3"), make_item("k3")])] == ["k3"]
     assert [r.story_id for r in store.pending(["console"], NOW)] == ["s1", "s2"]
     assert store.alerted_targets("s1") == {"console"}
+
+
+@pytest.mark.parametrize("story, expected", [
+    ("s1", ({"console", "tg:7"}, ["Wire", "Ledger"])),  # alerted to two targets, two sources
+    ("s2", (set(), ["Wire"])),  # stored, never alerted
+    ("s9", (set(), [])),  # unknown
+])
+def test_story_view(store, story, expected):
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    feed = store.feeds()[0].id
+    store.save_update(feed, state(), [processed("k1", "s1", ("console", "tg:7")), processed("k2", "s2", ())])
+    joined = processed("k3", "s1", (), source="Ledger")
+    store.save_update(feed, state(), [replace(joined, decision=StoryDecision("s1", StoryAction.JOIN))])
+    assert store.story_view(story) == expected
 
 
 def test_unseen_does_not_ask_again_for_keys_just_checked(store):

@@ -224,9 +224,8 @@ class Store:
     def story_view(self, story_id: str) -> tuple[set[str], list[str]]:
         """alerted_targets and story_sources in one round trip (asked for each item that joins a story)."""
         with self.engine.connect() as conn:
-            targets = set(conn.execute(_ALERTED, {"sid": story_id}).scalars())
-            row = conn.execute(_SOURCES, {"sid": story_id}).scalar()
-        return targets, list(row or [])
+            rows = conn.execute(_VIEW, {"sid": story_id}).all()
+        return {target for _, target in rows if target is not None}, list(rows[0][0] if rows else [])
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
@@ -286,6 +285,11 @@ class Store:
 # Built once: building a statement costs more than running it.
 _ALERTED = select(t.outbox.c.target).where(t.outbox.c.story_id == bindparam("sid"), t.outbox.c.kind == "alert")
 _SOURCES = select(t.stories.c.sources).where(t.stories.c.id == bindparam("sid"))
+_VIEW = (  # a story row and its alert targets, one row per target (outbox rows exist only with their story)
+    select(t.stories.c.sources, t.outbox.c.target)
+    .select_from(t.stories.outerjoin(t.outbox, (t.outbox.c.story_id == t.stories.c.id) & (t.outbox.c.kind == "alert")))
+    .where(t.stories.c.id == bindparam("sid"))
+)
 
 
 # ---- helpers for save_update ---------------------------------------------------------------------
