@@ -89,7 +89,7 @@ class StoryClusterer:
             decision = StoryDecision(story.id, StoryAction.JOIN, round(best.score, 4), why)
         else:
             decision = self._new(item, best, bar)
-            story = self._window.story(decision.story_id, item.title)
+            story = self._window.story(decision.story_id)
         self._hold(item, when, story, features, idents, names, vec)
         return decision
 
@@ -101,7 +101,7 @@ class StoryClusterer:
             if when < self._window.newest - self.settings.window:
                 continue
             features = extract(item.title, item.summary)
-            story = self._window.story(story_id, item.title)
+            story = self._window.story(story_id)
             self._hold(item, when, story, features, identities(item, features))
 
     def expire(self, now: datetime) -> None:

@@ -80,10 +80,10 @@ class Story:
     Most stories have one item; until a second joins, the story reads that item's own vector
     instead of keeping a copy."""
 
-    __slots__ = ("id", "title", "only", "centroid", "norm2", "size", "last", "leads", "_top")
+    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "_top")
 
-    def __init__(self, story_id: str, title: str):
-        self.id, self.title = story_id, title
+    def __init__(self, story_id: str):
+        self.id = story_id
         self.only: Member | None = None
         self.centroid: dict[str, float] = _EMPTY
         self.norm2 = 0.0  # squared norm of the centroid, kept current on every change
@@ -201,11 +201,11 @@ class Window:
                 return held, ident
         return None
 
-    def story(self, story_id: str, title: str) -> Story:
+    def story(self, story_id: str) -> Story:
         """The held story with this id, created when new."""
         found = self.stories.get(story_id)
         if found is None:
-            found = self.stories[story_id] = Story(story_id, title)
+            found = self.stories[story_id] = Story(story_id)
         return found
 
     def hold(self, member: Member, identities: tuple[str, ...]) -> None:
