@@ -232,9 +232,9 @@ class Window:
         """Forget every item older than cutoff, and stories left with no items."""
         while self._heap and self._heap[0].time < cutoff:
             self._drop(heapq.heappop(self._heap))
-        # Expired holders linger until the table doubles since its last sweep: a sweep costs the
-        # table's size, so this keeps it O(1) per item while bounding the table at twice the live keys.
-        if len(self.identity) > 2 * self._identity_floor + 1000:
+        # Expired holders linger until the table grows by half since its last sweep: a sweep costs
+        # the table's size, so this keeps it O(1) per item and the table within 1.5x the live keys.
+        if len(self.identity) > self._identity_floor * 3 // 2 + 1000:
             self.identity = {k: m for k, m in self.identity.items() if m.alive}
             self._identity_floor = len(self.identity)
 
