@@ -268,6 +268,19 @@ def test_index_stays_bounded_per_term():
     assert max(len(p) for p in clusterer._window.postings.values()) == 5
 
 
+def test_identity_table_stays_bounded_as_items_expire():
+    """Each item leaves three identity keys (url, guid, title); expired ones are swept, not kept."""
+    clusterer = StoryClusterer(default_settings(window=3600.0))
+    for i in range(6000):  # ~100 held at a time
+        clusterer.assign(item(f"k{i}", f"Council {i} approves plan {i * 7} for trams", hours=i / 100,
+                              url=f"https://wire.example/{i}", guid=f"g{i}"))
+    held = len(clusterer)
+    assert held <= 101
+    assert len(clusterer._window.identity) <= 3 * held * 3 // 2 + 1000
+    again = clusterer.assign(item("again", "Other words entirely here", hours=60, url="https://wire.example/10"))
+    assert again.action is StoryAction.NEW  # an expired holder of that URL is not a match
+
+
 @pytest.mark.parametrize(
     ("text", "style"),
     [
