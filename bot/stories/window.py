@@ -21,6 +21,7 @@ IDF_PRIOR = 20.0  # pseudo-documents: with an empty window every word counts as 
 TERM_SCAN = 20  # newest postings read per term ...
 SCAN_BUDGET = 200  # ... and in all, strongest terms first: the per-item cost cap
 MAX_MEMBERS = 16  # items compared in full with a new one
+_NO_WEIGHTS = array("f")
 _ZEROS = repeat(0.0)  # the default of vec.get, as many times as asked
 
 
@@ -47,6 +48,11 @@ class Member:
         self.heads = _mask(self.terms, heads)
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
         self.alive = True
+
+    def release(self) -> None:
+        """Drop what an expired item holds: stale index entries may keep it for a while."""
+        self.story, self.key = None, ""
+        self.terms, self.weights, self.sketch = (), _NO_WEIGHTS, b""
 
     def __lt__(self, other: Member) -> bool:
         return (self.time, self.seq) < (other.time, other.seq)
@@ -239,7 +245,7 @@ class Window:
             self._identity_floor = len(self.identity)
 
     def _drop(self, member: Member) -> None:
-        member.alive = False
+        member.alive = False  # first: its own postings count it as dead below
         count(self.df, member.terms, -1)
         count(self.name_df, member.marked(member.named), -1)
         count(self.plain_df, member.marked(member.plain), -1)
@@ -258,6 +264,7 @@ class Window:
         story.change(member, -1)
         if story.size == 0:
             del self.stories[story.id]
+        member.release()
 
     def similar(self, vec: dict[str, float], time: float) -> dict[Member, float]:
         """Held items within the window around time that share the strongest terms of vec, with
