@@ -103,15 +103,19 @@ _SYLLABLES = "ka ra mu sa di ba ha ti ja qa lo fa zu ne ur am il ya".split()
 
 class NewsStream:
     """News-like (title, summary) pairs without end: the corpus texts once as they are, then each
-    round again as other events of the same shape. A later round swaps every capitalized word and
-    number for another one (the same swap throughout an item), so round k of a text shares its
-    common words with round 0 but not its names: a different event on the same subject, not a copy.
-    The corpora hold ~7k texts; without this, a history of 100k items would be mostly repeats."""
+    round again as other events of the same shape. A later round swaps names (capitalized words
+    that are not function words), numbers and years for others (the same swap throughout an item),
+    so round k of a text shares its common words with round 0 but not its names: a different event
+    on the same subject, not a copy. The corpora hold ~7k texts; without this, a history of 100k
+    items would be mostly repeats."""
 
     def __init__(self, data: Path, names: int = 5000):
+        from bot.stories.features import STOPWORDS
+
         rng = random.Random(3)
         self.texts = news_texts(data)
         self.names = sorted({"".join(rng.choices(_SYLLABLES, k=rng.randint(2, 4))).title() for _ in range(names)})
+        self.keep = STOPWORDS  # "The", "In", "After": capitalized at a sentence start, not names
 
     def __getitem__(self, n: int) -> tuple[str, str]:
         title, summary = self.texts[n % len(self.texts)]
@@ -123,8 +127,12 @@ class NewsStream:
 
     def _retell(self, text: str, rnd: int) -> str:
         def swap(m: re.Match[str]) -> str:
-            h = zlib.crc32(f"{m[0]}/{rnd}".encode())
-            return str(h % 997) if m[0].isdigit() else self.names[h % len(self.names)]
+            word, h = m[0], zlib.crc32(f"{m[0]}/{rnd}".encode())
+            if word.lower() in self.keep:
+                return word
+            if word.isdigit():
+                return str(1980 + h % 46) if len(word) == 4 and word[:2] in ("19", "20") else str(h % 997)
+            return self.names[h % len(self.names)]
         return _NAMEABLE.sub(swap, text)
 
 

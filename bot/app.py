@@ -69,9 +69,12 @@ class App:
                 raise
         # Everything loaded so far (libraries, models, the restored window) lives as long as the
         # process: keep it out of every later full collection, which otherwise rescans it all.
+        # Collected first, so no garbage is frozen with it; stop() thaws it.
+        gc.collect()
         gc.freeze()
 
     async def stop(self) -> None:
+        gc.unfreeze()
         if self.telegram is not None:
             await self.telegram.stop()
             self.telegram = None

@@ -225,7 +225,7 @@ class Store:
         """alerted_targets and story_sources in one round trip (asked for each item that joins a story)."""
         with self.engine.connect() as conn:
             rows = conn.execute(_VIEW, {"sid": story_id}).all()
-        return {target for _, target in rows if target is not None}, list(rows[0][0] if rows else [])
+        return {target for _, target in rows if target is not None}, list((rows[0][0] or []) if rows else [])
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
