@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.errors import ConfigError
+from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
 from bot.match.retrain import Retrainer
 from bot.pipeline import CycleReport, Pipeline
@@ -43,6 +43,7 @@ class App:
         self._fingerprint = _fingerprint(runtime)
         self.last_cycle: CycleReport | None = None
         self.telegram: TelegramService | None = None  # set by start() when a token is configured
+        self.heap = HeapKeeper()
         self._tg_options = {"limits": telegram_limits, "poll_timeout": telegram_poll_timeout}
 
     async def start(self) -> None:
@@ -67,14 +68,10 @@ class App:
                 await self.fetcher.close()
                 self.store.close()
                 raise
-        # Everything loaded so far (libraries, models, the restored window) lives as long as the
-        # process: keep it out of every later full collection, which otherwise rescans it all.
-        # Collected first, so no garbage is frozen with it; stop() thaws it.
-        gc.collect()
-        gc.freeze()
+        self.heap.start()  # libraries, models, the restored window: out of every full collection
 
     async def stop(self) -> None:
-        gc.unfreeze()
+        self.heap.stop()
         if self.telegram is not None:
             await self.telegram.stop()
             self.telegram = None
@@ -104,6 +101,7 @@ class App:
         due = None if every_feed else self.clock()
         report = await self.pipeline.poll(self.store.feeds(due_before=due))
         self.last_cycle = report
+        self.heap.after_cycle()
         if self.telegram is not None:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
         await self.deliver()
