@@ -206,7 +206,7 @@ def main() -> int:
     ap.add_argument("--profile", type=Path, help="record each client with py-spy into this folder")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "args": vars(args), "sizes": {}}
+    report: dict = {"sizes": {}}
     for feeds in args.feeds:
         runs = []
         for r in range(args.runs):
@@ -218,10 +218,7 @@ def main() -> int:
         summary = summarize(runs)
         report["sizes"][str(feeds)] = {"summary": summary, "runs": runs}
         print(table(feeds, summary), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"cycle-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(report, indent=1, default=str))
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_result("cycle", args, report)
     return 0
 
 
@@ -234,6 +231,15 @@ def client_main() -> int:
     args = ap.parse_args()
     (client_wirewatch if args.client == "wirewatch" else client_reader)(args)
     return 0
+
+
+def write_result(name: str, args: argparse.Namespace, result: dict) -> None:
+    """bench/results/<name>-<time>.json: the date, the machine, the arguments and the result."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    head = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "args": vars(args)}
+    path.write_text(json.dumps(head | result, indent=1, default=str))
+    print(f"wrote {path.relative_to(ROOT)}")
 
 
 def machine() -> dict:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_cycle import RESULTS, machine  # noqa: E402
+from bench.bench_cycle import write_result  # noqa: E402
 from bench.farm import Feed, NewsStream, render  # noqa: E402
 from bench.workload import write_config  # noqa: E402
 from bot.models import FetchResult, FetchStatus, Item, StoryAction, StoryDecision  # noqa: E402
@@ -160,11 +159,7 @@ def main() -> int:
     print(f"  {'history':>10} {'us/item':>8} {'RSS MB':>8} {'window':>8} {'DB MB':>8}")
     for r in rows:
         print(f"  {r['history']:>10,} {r['us_per_item']:>8} {r['rss_mb']:>8} {r['window']:>8,} {r['db_mb']:>8}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"growth-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                                "args": vars(args), "rows": rows}, indent=1))
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_result("growth", args, {"rows": rows})
     return 0
 
 

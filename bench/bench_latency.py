@@ -25,13 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_cycle import RESULTS, machine  # noqa: E402
+from bench.bench_cycle import write_result  # noqa: E402
 from bench.farm import FarmProcess, FarmSpec  # noqa: E402
 from bench.workload import CHATS, write_config  # noqa: E402
 
@@ -180,11 +179,7 @@ def main() -> int:
     print(f"  appear -> sendMessage, per item:   p50 {result['first_p50']} s  p95 {result['first_p95']} s")
     print(f"  fetched -> sendMessage (wirewatch's part): p50 {result['own_p50']} s  p95 {result['own_p95']} s"
           f"  max {result['own_max']} s")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"latency-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                               "args": vars(args), "result": result}, indent=1))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("latency", args, {"result": result})
     return 0
 
 

@@ -12,7 +12,6 @@ into stories over a 48 h window that fills as the stream goes. Medians of --runs
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_cycle import RESULTS, machine  # noqa: E402
+from bench.bench_cycle import write_result  # noqa: E402
 from bench.farm import Feed, NewsStream, render  # noqa: E402
 from bench.workload import write_config  # noqa: E402
 from bot.ingest.normalize import normalize_entries  # noqa: E402
@@ -88,11 +87,7 @@ def main() -> int:
     for stage in STAGES:
         print(f"  {stage:<22}{rates[stage]:>10,.0f}{1e6 / rates[stage]:>10.0f}")
     print(f"  {'parse+normalize+match+cluster':<22}{total:>10,.0f}{1e6 / total:>10.0f}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"throughput-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                               "args": vars(args), "rates": rates, "total": total, "runs": runs}, indent=1))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("throughput", args, {"rates": rates, "total": total, "runs": runs})
     return 0
 
 
