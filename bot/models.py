@@ -58,6 +58,7 @@ class RawEntry:
     summary: str  # HTML or text
     published: datetime | None  # UTC
     author: str | None = None
+    content: str = ""  # the full article (content:encoded, Atom content, JSON content_html), HTML or text
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Item:
     feed_id: int | None = None
     content_hash: str = ""
     id: int | None = None  # store row id, once stored
+    body: str = ""  # the article text (plain, bounded); "" when the feed gave only a teaser
 
     @property
     def text(self) -> str:
@@ -100,7 +102,8 @@ class Match:
 
 class StoryAction(StrEnum):
     NEW = "new"
-    JOIN = "join"
+    JOIN = "join"  # confident: the item is another report of that story
+    RELATED = "related"  # plausible, not confident: a new story of its own, shown beside `related`
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class StoryDecision:
     action: StoryAction
     score: float = 0.0
     why: tuple[str, ...] = ()
+    related: str | None = None  # with RELATED: the earlier story this one may be the same as
 
 
 class AlertKind(StrEnum):

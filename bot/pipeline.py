@@ -106,7 +106,7 @@ class Pipeline:
         return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
 
     def _story_view(self, story_id: str, action: StoryAction) -> StoryView:
-        if action is StoryAction.NEW:
+        if action is not StoryAction.JOIN:  # a new or related story has no view yet
             return StoryView()
         alerted, sources = self.store.story_view(story_id)
         return StoryView(frozenset(alerted), tuple(sources))
