@@ -9,7 +9,6 @@ import pytest
 pytest_plugins = ["tests.feedserver"]
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from bot.errors import FeedError
 from bot.ingest.normalize import normalize_entries
 from bot.ingest.parse import parse_feed
 from bot.models import ParsedFeed
+from tests.corpora import corpus, skipped_param
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
+CORPUS = corpus("feeds")
 NOW = datetime(2024, 3, 18, 12, 0, tzinfo=UTC)
 
 
@@ -332,7 +333,9 @@ JSON_FEED_COUNTS = {
 }
 
 
-def catalogue() -> list[dict[str, str]]:
+def catalogue() -> list:
+    if not (CORPUS / "CATALOGUE.tsv").is_file():
+        return [skipped_param(CORPUS / "CATALOGUE.tsv")]
     with open(CORPUS / "CATALOGUE.tsv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     return [row for row in rows if (CORPUS / row["path"]).is_file()]  # a few rows name absent files
@@ -348,7 +351,7 @@ def expected_entries(row: dict[str, str]) -> int | None:
     return entries
 
 
-@pytest.mark.parametrize("row", catalogue(), ids=lambda row: row["path"])
+@pytest.mark.parametrize("row", catalogue(), ids=lambda row: row and row["path"])
 def test_corpus_file(row: dict[str, str]) -> None:
     body = (CORPUS / row["path"]).read_bytes()
     expected = expected_entries(row)
