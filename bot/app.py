@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
-from bot.errors import ConfigError
+from bot.errors import ConfigError, WirewatchError
 from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
 from bot.match.retrain import Retrainer
 from bot.pipeline import CycleReport, Pipeline
+from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
 from bot.store.db import Store
@@ -45,9 +46,12 @@ class App:
         self.telegram: TelegramService | None = None  # set by start() when a token is configured
         self.heap = HeapKeeper()
         self._tg_options = {"limits": telegram_limits, "poll_timeout": telegram_poll_timeout}
+        self._unredact: Callable[[], None] = lambda: None
 
     async def start(self) -> None:
         cfg = self.runtime.config
+        if cfg.telegram.token:  # before anything that could log it (PTB logs its URL at DEBUG)
+            self._unredact = install(Redactor([cfg.telegram.token]))
         self.store = Store.open(cfg.bot.database_url)
         self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
@@ -67,6 +71,7 @@ class App:
             except BaseException:
                 await self.fetcher.close()
                 self.store.close()
+                self._unredact()
                 raise
         self.heap.start()  # libraries, models, the restored window: out of every full collection
 
@@ -77,6 +82,7 @@ class App:
             self.telegram = None
         await self.fetcher.close()
         self.store.close()
+        self._unredact()
 
     def refresh_routes(self) -> None:
         """Routes from config.toml plus what chat commands stored (subscriptions, left or moved chats)."""
@@ -106,6 +112,14 @@ class App:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
         await self.deliver()
         return report
+
+    def check_token(self) -> None:
+        """Stop (exit 1) once the Bot API refused the token: a bot that cannot poll or send
+        must not stay up half alive. Queued alerts stay queued for the next start."""
+        if self.telegram is not None and self.telegram.refused.is_set():
+            from bot.tg.application import TOKEN_REVOKED
+
+            raise WirewatchError(TOKEN_REVOKED)
 
     async def deliver(self) -> None:
         """Drain the outbox: console and JSONL now; Telegram now, or by waking its delivery loop."""
@@ -174,12 +188,19 @@ class App:
                           next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK / 2))
         scheduler.start()
         delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
+        waits = [asyncio.ensure_future(stop.wait())]
+        if self.telegram is not None:
+            waits.append(asyncio.ensure_future(self.telegram.refused.wait()))
         try:
-            await stop.wait()
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for w in waits:
+                w.cancel()
+            stop.set()
             scheduler.shutdown(wait=False)
             if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
                 await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
+        self.check_token()
 
 
 def _fingerprint(runtime: Runtime) -> tuple:

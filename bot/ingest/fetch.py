@@ -21,7 +21,13 @@ from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector
 from yarl import URL
 
 from bot.config import PollingSettings
-from bot.ingest.netguard import BlockedAddressError, GuardedResolver, check_literal
+from bot.ingest.netguard import (
+    BadHostError,
+    BlockedAddressError,
+    GuardedResolver,
+    check_url,
+    parse_url,
+)
 from bot.models import FeedForUpdate, FetchResult, FetchStatus
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -150,7 +156,7 @@ class Fetcher:
 
     async def _follow(self, feed: FeedForUpdate) -> FetchResult:
         """Follow redirects by hand so each hop is checked; report the URL if all were permanent."""
-        url, permanent = URL(feed.url), True
+        url, permanent = self._parse(feed.url), True
         for hop in range(self.settings.max_redirects + 1):
             outcome = await self._hop(url, feed)
             if isinstance(outcome, FetchResult):
@@ -162,18 +168,28 @@ class Fetcher:
 
     async def _hop(self, url: URL, feed: FeedForUpdate) -> FetchResult | tuple[int, URL]:
         """One request within the host and global limits, under the timeout."""
-        self._check_url(url)
+        url = self._check_url(url)
         async with self._host_slot(url.host or ""), self._slots:
             async with asyncio.timeout(self.settings.timeout):
                 return await self._exchange(url, feed)
 
-    def _check_url(self, url: URL) -> None:
+    @staticmethod
+    def _parse(text: str) -> URL:
+        try:
+            return parse_url(text)
+        except BadHostError as exc:
+            raise _FetchFailed("bad_url", str(exc)) from None
+
+    def _check_url(self, url: URL) -> URL:
+        """The URL to connect to (host parsed and checked by netguard, never left to aiohttp)."""
         if url.scheme not in ("http", "https"):
             raise _FetchFailed("bad_url", f"{url}: only http and https URLs can be fetched")
         if not url.host:
             raise _FetchFailed("bad_url", f"{url}: no host")
-        if self.guard:
-            check_literal(url.host)
+        try:
+            return check_url(url, guard=self.guard)
+        except BadHostError as exc:
+            raise _FetchFailed("bad_url", str(exc)) from None
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._hosts.get(host)
@@ -223,7 +239,7 @@ class Fetcher:
             raise _FetchFailed("http", f"{resp.status} {resp.reason} without a Location header",
                                http_status=resp.status)
         try:
-            return url.join(URL(location)).with_fragment(None)
+            return url.join(Fetcher._parse(location)).with_fragment(None)
         except ValueError as exc:
             raise _FetchFailed("bad_url", f"redirect to {location!r}: {exc}") from None
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -24,6 +26,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.errors import WirewatchError
 from bot.store import chats as db
@@ -39,6 +42,29 @@ from bot.tg.sink import TelegramSink
 log = logging.getLogger(__name__)
 UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 _TAGS = re.compile(r"<[^>]+>")
+# PTB's own InvalidToken text quotes the token, so these messages are built without it.
+TOKEN_REFUSED = ("telegram: the bot token was refused by the Bot API (401 Unauthorized or 404); "
+                 "check [telegram] token (BotFather: /token shows the current one)")
+TOKEN_REVOKED = ("telegram: the Bot API stopped accepting the bot token while running (revoked or "
+                 "replaced with BotFather?); stopping. Queued alerts stay queued: set the new token in "
+                 "[telegram] token and start wirewatch again")
+
+
+class WatchedRequest(HTTPXRequest):
+    """PTB's HTTP client, reporting a refused token (401/404 -> InvalidToken) on any call:
+    getUpdates, sendMessage, editMessageText... PTB's polling loop only logs it and stops, and
+    delivery would retry forever, so the service stops the process instead."""
+
+    def __init__(self, on_refused: Callable[[], None], **kwargs: Any):
+        super().__init__(**kwargs)
+        self._on_refused = on_refused
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().post(*args, **kwargs)
+        except InvalidToken:
+            self._on_refused()
+            raise
 
 
 def api_urls(base: str) -> tuple[str, str]:
@@ -117,10 +143,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram handler failed for %r", update, exc_info=context.error)
 
 
-def build_application(host: Host, limits: Limits) -> Application:
+def build_application(host: Host, limits: Limits, on_refused: Callable[[], None]) -> Application:
     cfg = host.runtime.config.telegram
     builder = (Application.builder().token(cfg.token).rate_limiter(ChatRateLimiter(limits))
-               .job_queue(None).post_init(post_init).post_shutdown(post_shutdown))
+               .job_queue(None).post_init(post_init).post_shutdown(post_shutdown)
+               # PTB's defaults (pool of 256 for calls, 1 for getUpdates), watched for a refused token
+               .request(WatchedRequest(on_refused, connection_pool_size=256))
+               .get_updates_request(WatchedRequest(on_refused, connection_pool_size=1)))
     if cfg.api_base_url:
         base_url, file_url = api_urls(cfg.api_base_url)
         builder = builder.base_url(base_url).base_file_url(file_url)
@@ -133,8 +162,9 @@ def build_application(host: Host, limits: Limits) -> Application:
 class TelegramService:
     """The bot (polling for updates) and alert delivery, for one running App."""
 
-    def __init__(self, host: Host, application: Application):
+    def __init__(self, host: Host, application: Application, refused: asyncio.Event):
         self.host, self.application = host, application
+        self.refused = refused  # set when the Bot API refuses the token on any call
         cfg = host.runtime.config.telegram
         self.sink = TelegramSink(application.bot, names=topic_names(host), link_previews=cfg.link_previews)
         self.delivery = TelegramDelivery(
@@ -147,15 +177,17 @@ class TelegramService:
 
     @classmethod
     async def start(cls, host: Host, *, limits: Limits | None = None, poll_timeout: float = 10.0) -> TelegramService:
-        application = build_application(host, limits or Limits())
+        refused = asyncio.Event()
+        application = build_application(host, limits or Limits(), refused.set)
         try:
             await application.initialize()  # getMe: fails fast on a wrong token or API URL
-        except InvalidToken as exc:
-            raise WirewatchError(f"telegram: the bot token was refused ({exc}); check [telegram] token") from None
+        except InvalidToken:
+            raise WirewatchError(TOKEN_REFUSED) from None
         except TelegramError as exc:
             where = host.runtime.config.telegram.api_base_url or "api.telegram.org"
-            raise WirewatchError(f"telegram: cannot reach the Bot API at {where}: {exc}") from None
-        service = cls(host, application)
+            reason = exc.message.replace(host.runtime.config.telegram.token or "", "<redacted>")
+            raise WirewatchError(f"telegram: cannot reach the Bot API at {where}: {reason}") from None
+        service = cls(host, application, refused)
         try:
             await post_init(application)
             await application.start()
@@ -169,7 +201,10 @@ class TelegramService:
     async def stop(self) -> None:
         app = self.application
         if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+            try:
+                await app.updater.stop()  # re-raises what ended its polling loop (a refused token)
+            except TelegramError as exc:
+                log.warning("telegram polling had stopped: %s", exc.message)
         if app.running:
             await app.stop()
         await app.shutdown()
