@@ -36,7 +36,8 @@ import bot.stories.cluster as cluster  # noqa: E402
 from bot.config import StorySettings  # noqa: E402
 from bot.models import Item  # noqa: E402
 from bot.stories.cluster import default_settings  # noqa: E402
-from bot.stories.evaluate import UNDATED, eval_clusters, load_items_jsonl  # noqa: E402
+from bot.items_jsonl import UNDATED, read_items  # noqa: E402
+from bot.stories.evaluate import eval_clusters  # noqa: E402
 from bot.stories.metrics import PRF  # noqa: E402
 
 cluster.extract = functools.lru_cache(maxsize=None)(cluster.extract)
@@ -58,8 +59,8 @@ _DATA: dict[str, Rows] = {}
 def load(path: Path) -> Rows:
     """Items, gold stories and ECB+ topics (from the raw "topic" field) of a dev file."""
     raw = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(item, meta["story"], int(obj.get("topic") or 0))
-            for (item, meta), obj in zip(load_items_jsonl(path), raw, strict=True)]
+    return [(r.item, r.story, int(obj.get("topic") or 0))
+            for r, obj in zip(read_items(path), raw, strict=True)]
 
 
 def score(rows: Rows, settings: StorySettings) -> PRF:

@@ -48,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--train-size", metavar="N", type=int, default=200,
                     help="topics: train on N random labelled items, score the rest (default 200)")
     ev.add_argument("--curve", action="store_true", help="topics: learning curve at N = 20, 50, 200, 1000")
-    ev.add_argument("--seed", type=int, default=0, help="topics: seed of the random training sample")
+    ev.add_argument("--seed", type=int, default=0,
+                    help="seed of the random training sample (topics) or of the orders (clusters)")
+    ev.add_argument("--orders", metavar="N", type=int, default=0,
+                    help="clusters: score N shuffled orders (seeds S..S+N-1), print the mean and the worst")
+    ev.add_argument("--retime", action="store_true",
+                    help="clusters: interleave the gold stories as news arrives (new times; see README)")
     train = command("train", "store labelled JSONL items as classifier labels and retrain the topic classifiers")
     train.add_argument("--input", metavar="labelled.jsonl", required=True,
                        help="items with `labels`: the topic ids they belong to (a negative for every other topic)")

@@ -125,7 +125,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score clustering against gold stories in the input (or topics against gold labels)."""
     from bot.errors import InputError
-    from bot.stories.evaluate import eval_clusters
+    from bot.stories.evaluate import eval_clusters, eval_orders
 
     if args.what == "topics":
         return _eval_topics(args)
@@ -134,8 +134,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     missing = next((r for r in records if r.story is None), None)
     if missing:
         raise InputError(f"{args.input}: item {missing.id} has no 'story' (gold story id) to score against")
-    report = eval_clusters([r.item for r in records], [r.story for r in records], rt.config.stories)
-    print(report.format_text())
+    items, gold = [r.item for r in records], [r.story for r in records]
+    if args.orders < 0:
+        raise InputError(f"--orders must be 1 or more, not {args.orders}")
+    if args.orders or args.retime:
+        print(eval_orders(items, gold, rt.config.stories, args.orders or 1, args.seed, args.retime).format_text())
+    else:
+        print(eval_clusters(items, gold, rt.config.stories).format_text())
     return EXIT_OK
 
 

@@ -63,6 +63,8 @@ def _record(line: str, where: str) -> ItemRecord:
 def _item(data: dict, published: datetime) -> Item:
     title = html_to_text(str(data.get("title") or ""))
     summary = html_to_text(str(data.get("summary") or data.get("text") or ""))
+    if title and summary.startswith(title):
+        summary = summary[len(title) :].lstrip()  # full texts often repeat the title as line one
     url = canonical_url(str(data["url"])) if data.get("url") else None
     return Item(
         key=f"id:{data['id']}", title=title, summary=summary, url=url,

@@ -147,6 +147,17 @@ def test_eval_clusters_prints_scores(write_config, tmp_path, capsys):
     assert "B-cubed   precision 1.000   recall 1.000   F1 1.000" in out and "gold stories 3" in out
 
 
+def test_eval_clusters_scores_orders_and_retimes(write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(i) + "\n" for i in STORY_ITEMS))
+    assert main(["eval", "clusters", "-c", str(path), "--input", str(items), "--orders", "3", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "mean of 3 shuffled orders" in out and "worst order:" in out and "hidden events" in out
+    assert main(["eval", "clusters", "-c", str(path), "--input", str(items), "--retime"]) == 0
+    assert "mean of 1 re-timed orders" in capsys.readouterr().out
+
+
 def test_eval_clusters_needs_gold_story(write_config, tmp_path, capsys):
     path = write_config("", rules={"anbar": ANBAR})
     items = tmp_path / "items.jsonl"
