@@ -81,8 +81,12 @@ class Pipeline:
             log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
         return self._ingest(feed, result, parsed, quiet)
 
+    def seed(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
+        """Store a just-added feed's current items without alerting any (the /addfeed promise)."""
+        return self._ingest(feed, result, parsed, everything_quiet=True)
+
     def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
-                quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
+                quiet: list[tuple[int, FeedState]] | None = None, everything_quiet: bool = False) -> FeedOutcome:
         now = self.clock()
         checked = [k for k in guid_keys(parsed, feed.id) if k]
         stored = self.store.known_keys(checked)  # not normalized again
@@ -91,7 +95,8 @@ class Pipeline:
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
         views: dict[str, StoryView] = {}
-        processed = [self._process(item, first and item.published < quiet_before, views) for item in fresh]
+        processed = [self._process(item, everything_quiet or (first and item.published < quiet_before), views)
+                     for item in fresh]
         return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
 
     def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import ChatSettings
 from bot.store.chats import ChatRow
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?([0-5]\d))?$", re.IGNORECASE)
 DEFAULT_DIGEST_TIMES = (time(8, 0), time(18, 0))
 
 
@@ -27,10 +28,11 @@ class ChatPrefs:
     quiet_hours: tuple[time, time] | None = None
     timezone: str = "UTC"
     thread_id: int | None = None
+    silent: bool = False  # alerts arrive without notification (disable_notification)
 
     @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    def zone(self) -> tzinfo:
+        return zone_of(self.timezone)
 
 
 def parse_clock(text: str) -> time:
@@ -51,11 +53,34 @@ def parse_range(text: str) -> tuple[time, time]:
     return first, last
 
 
+def _offset(name: str) -> timedelta | None:
+    """'+03:00', 'UTC+3', '-0530' -> the offset; None when the name is not an offset."""
+    m = _OFFSET.match(name.strip().replace(" ", ""))
+    if not m:
+        return None
+    span = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+    return -span if m.group(1) == "-" else span
+
+
+def zone_of(name: str) -> tzinfo:
+    """An IANA zone, or a fixed UTC offset stored as 'UTC+03:00' (see check_zone)."""
+    span = _offset(name)
+    return ZoneInfo(name) if span is None else timezone(span, name)
+
+
 def check_zone(name: str) -> str:
+    """The zone's stored name: an IANA name as given, a UTC offset as 'UTC+03:00'."""
+    span = _offset(name)
+    if span is not None:
+        if not timedelta(hours=-12) <= span <= timedelta(hours=14):
+            raise ValueError(f"{name!r} is not a UTC offset (from -12:00 to +14:00)")
+        sign, minutes = "-" if span < timedelta(0) else "+", int(abs(span).total_seconds()) // 60
+        return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Baghdad)") from None
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Baghdad, "
+                         "or a UTC offset such as +03:00)") from None
     return name
 
 
@@ -77,6 +102,7 @@ def merge_prefs(config: ChatSettings | None, stored: ChatRow | None, default_zon
         quiet_hours=prefs.quiet_hours if stored.quiet_hours is None else (parse_range(stored.quiet_hours) if stored.quiet_hours else None),
         timezone=stored.timezone or prefs.timezone,
         thread_id=prefs.thread_id if stored.thread_id is None else (stored.thread_id or None),
+        silent=prefs.silent if stored.silent is None else stored.silent,
     )
 
 
@@ -89,7 +115,7 @@ def in_quiet(prefs: ChatPrefs, now: datetime) -> bool:
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def _next_local(now: datetime, at: time, zone: ZoneInfo) -> datetime:
+def _next_local(now: datetime, at: time, zone: tzinfo) -> datetime:
     """The first moment after `now` when the local clock reads `at`."""
     local = now.astimezone(zone)
     candidate = datetime.combine(local.date(), at, zone)
@@ -132,4 +158,5 @@ def describe(prefs: ChatPrefs) -> str:
     mode = prefs.mode if prefs.mode == "instant" else f"digest at {', '.join(map(fmt_clock, prefs.digest_times))}"
     quiet = "-".join(map(fmt_clock, prefs.quiet_hours)) if prefs.quiet_hours else "off"
     thread = str(prefs.thread_id) if prefs.thread_id else "main"
-    return f"mode: {mode}\nquiet hours: {quiet}\ntime zone: {prefs.timezone}\nthread: {thread}"
+    return (f"mode: {mode}\nquiet hours: {quiet}\ntime zone: {prefs.timezone}\nthread: {thread}\n"
+            f"silent: {'on' if prefs.silent else 'off'}")

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from bot.alerts.compose import also_line
 from bot.models import Alert
+from bot.tg.digest import zone_of
 
 MAX_TEXT = 4096  # Telegram's limit on a message's text
 TITLE_MAX, SUMMARY_MAX, SOURCE_MAX = 300, 600, 100
@@ -34,7 +34,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def when(published: datetime, zone: str) -> str:
-    return published.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M %Z")
+    return published.astimezone(zone_of(zone)).strftime("%d %b %H:%M %Z")
 
 
 def topic_line(topics: Sequence[str], names: Mapping[str, str]) -> str:

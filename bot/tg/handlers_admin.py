@@ -55,6 +55,9 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, "Usage: /addfeed URL [NAME] — an http(s) feed URL.")
         return
     url, name = args[0], " ".join(args[1:]).strip()
+    if known := find_feed(host, url):
+        await reply(update, _already(known))
+        return
     result = await host.fetcher.fetch(FeedForUpdate(0, url, name or url))
     if result.status is FetchStatus.ERROR:
         await reply(update, f"Not added: {escape(url)} could not be fetched: {escape(result.error or 'unknown error')}")
@@ -64,10 +67,18 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except FeedError as exc:
         await reply(update, f"Not added: {escape(url)} is not a feed: {escape(str(exc))}")
         return
+    if result.final_url and (known := find_feed(host, result.final_url)):
+        await reply(update, _already(known))
+        return
     name = clip(name or parsed.title or url, 200)
     feed_id = host.store.add_feed(url, name, "admin", host.clock())
-    await reply(update, f"Added feed #{feed_id} <b>{escape(name)}</b> ({len(parsed.entries)} entries now). "
-                        "Its current items are stored without alerting; new ones alert from the next poll.")
+    stored = host.seed_feed(feed_id, result, parsed)  # what the feed holds now is stored, never alerted
+    await reply(update, f"Added feed #{feed_id} <b>{escape(name)}</b> ({len(parsed.entries)} entries now, "
+                        f"{stored} stored without alerting); new items alert from the next poll.")
+
+
+def _already(feed: FeedRow) -> str:
+    return f"Already polled: feed #{feed.id} <b>{escape(feed.name)}</b> ({escape(feed.url)}). Nothing changed."
 
 
 def find_feed(host: Host, key: str) -> FeedRow | None:
@@ -97,9 +108,11 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 @admin_only
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ok, message = host_of(context).reload_now()
+    host = host_of(context)
+    ok, message = host.reload_now()
     prefix = "Reloaded" if ok else "Not reloaded (the running configuration is kept)"
     await reply(update, explain.clip_html(f"{prefix}: {escape(message)}"))
+    await host.announce()  # chats that lost a topic whose rule file is gone
 
 
 def today_start(now: datetime, zone: str) -> datetime:
@@ -113,6 +126,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cfg = host.runtime.config
     now = host.clock()
     failing = [f for f in host.store.feeds(active_only=True) if f.error_count >= cfg.telegram.failing_after]
-    counts = host.store.counts(today_start(now, cfg.bot.timezone))
+    since = today_start(now, cfg.bot.timezone)
+    counts = host.store.counts(since) | {"alerts_sent": db.telegram_sent_since(host.store, since)}
     text = explain.status_text(db.queue_depth(host.store), counts, failing, host.last_cycle_seconds)
     await reply(update, text)

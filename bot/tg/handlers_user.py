@@ -1,14 +1,13 @@
 """Commands for everyone (private chats and groups; in groups only administrators change settings):
-/start /help /topics /subscribe /unsubscribe /mute /unmute /settings /why /test.
+/start /help /topics /subscribe /unsubscribe /settings /why /test (/mute /unmute: handlers_mute).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
 from html import escape
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.items_jsonl import item_from_text
@@ -22,16 +21,14 @@ from bot.tg.host import (
     may_change,
     remember_chat,
     reply,
-    resolve_topics,
     subscribed,
     topic_names,
 )
-from bot.tg.keyboards import topics_keyboard
 from bot.tg.settings import apply_settings
+from bot.tg.topic_args import parse_duration, resolve  # noqa: F401  (parse_duration: used by tests)
+from bot.tg.topics_view import topics_page
 
 REFUSED = "Only administrators of this chat can change what it receives."
-_DURATION = re.compile(r"^(\d+)\s*(m|min|h|d|w)$", re.IGNORECASE)
-_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 USER_COMMANDS = [
     ("start", "start receiving alerts here"),
@@ -39,9 +36,9 @@ USER_COMMANDS = [
     ("topics", "list topics; subscribe or unsubscribe with a tap"),
     ("subscribe", "TOPIC: get alerts for a topic"),
     ("unsubscribe", "TOPIC: stop alerts for a topic"),
-    ("mute", "TOPIC [2h|1d]: pause a topic (all: every topic)"),
+    ("mute", "TOPIC [2h|1d] [silent]: pause a topic, or deliver it silently"),
     ("unmute", "[TOPIC]: resume muted topics"),
-    ("settings", "delivery mode, digest times, quiet hours, time zone"),
+    ("settings", "delivery mode, digest times, quiet hours, time zone, silent"),
     ("why", "reply to an alert: why it matched, which story"),
     ("test", "TEXT: which topics would match this text"),
 ]
@@ -52,14 +49,6 @@ ADMIN_COMMANDS = [
     ("status", "queue, alerts today, failing feeds, last cycle"),
     ("reload", "re-read config.toml and rules"),
 ]
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90m', '2h', '1d', '1w' -> timedelta; ValueError otherwise."""
-    m = _DURATION.match(text.strip())
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30m, 2h, 1d, 1w)")
-    return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 def help_text(admin: bool) -> str:
@@ -93,42 +82,48 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     host = host_of(context)
     remember_chat(host, update)
-    names = topic_names(host)
-    if not names:
+    if not host.runtime.topics:
         await reply(update, "No topics are configured yet.")
         return
-    chat_id = update.effective_chat.id
-    mine, muted = subscribed(host, chat_id), db.muted_topics(host.store, chat_id, host.clock())
-    lines = ["<b>Topics</b> (✅ = this chat gets it; tap to change)"]
-    for tid, topic in host.runtime.topics.items():
-        state = "✅" if tid in mine else "➖"
-        note = f" — muted until {_until(muted[tid])}" if tid in muted else ""
-        lines.append(f"{state} <b>{escape(topic.name)}</b> <code>{escape(tid)}</code>{note}\n   {escape(topic.description)}")
-    await reply(update, explain.clip_html("\n".join(lines)), reply_markup=topics_keyboard(names, mine))
-
-
-def _until(when: datetime) -> str:
-    return "unmuted" if when.year >= 9999 else when.strftime("%d %b %H:%M UTC")
+    text, markup = topics_page(host, update.effective_chat.id, 0)
+    await reply(update, text, reply_markup=markup)
 
 
 async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, active: bool) -> None:
     host, verb = host_of(context), "subscribe" if active else "unsubscribe"
     if not context.args:
-        await reply(update, f"Usage: /{verb} TOPIC — see /topics for the list.")
+        await reply(update, f"Usage: /{verb} TOPIC [TOPIC …] (spaces or commas; all: every topic) — see /topics.")
         return
     if not await may_change(update, context):
         await reply(update, REFUSED)
         return
-    found, unknown = resolve_topics(host, context.args)
+    named = resolve(context.args, topic_names(host))
+    chat_id = update.effective_chat.id
+    before = set(subscribed(host, chat_id))
+    change = [t for t in named.found if (t in before) != active]
+    if change:
+        remember_chat(host, update)
+        db.set_subscription(host.store, chat_id, change, active, host.clock())
+        host.refresh_routes()
+    await reply(update, change_text(host, active, change, [t for t in named.found if t not in change], named.unknown))
+
+
+def change_text(host, active: bool, changed: list[str], unchanged: list[str], unknown: tuple[str, ...]) -> str:
+    """What /subscribe or /unsubscribe actually did, topic by topic."""
+    names = topic_names(host)
+
+    def shown(topics) -> str:
+        return ", ".join(escape(names.get(t, t)) for t in topics)
+
+    lines = []
+    if changed:
+        lines.append(f"{'Subscribed to' if active else 'Unsubscribed from'} {shown(changed)}.")
+    if unchanged:
+        lines.append(f"{'Already subscribed to' if active else 'Not subscribed to'} {shown(unchanged)}.")
     if unknown:
         known = ", ".join(host.runtime.topics) or "none"
-        await reply(update, f"Unknown topic: {escape(' '.join(unknown))}. Known topics: {escape(known)}.")
-        return
-    remember_chat(host, update)
-    db.set_subscription(host.store, update.effective_chat.id, found, active, host.clock())
-    host.refresh_routes()
-    names = ", ".join(escape(topic_names(host)[t]) for t in found)
-    await reply(update, f"Subscribed to {names}." if active else f"Unsubscribed from {names}.")
+        lines.append(f"Unknown topic: {escape(', '.join(unknown))}. Known topics: {escape(known)}.")
+    return "\n".join(lines) or "Nothing changed."
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -139,48 +134,6 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _change_topics(update, context, False)
 
 
-async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host, args = host_of(context), list(context.args or [])
-    if not args:
-        await reply(update, "Usage: /mute TOPIC [DURATION] — e.g. /mute anbar 2h; /mute all 1d.")
-        return
-    if not await may_change(update, context):
-        await reply(update, REFUSED)
-        return
-    until, length = db.FOREVER, "until /unmute"
-    if len(args) > 1 and _DURATION.match(args[-1]):
-        span = parse_duration(args.pop())
-        until, length = host.clock() + span, f"for {_span(span)}"
-    chat_id = update.effective_chat.id
-    found, unknown = (subscribed(host, chat_id), []) if args == ["all"] else resolve_topics(host, args)
-    if unknown or not found:
-        await reply(update, f"Unknown topic: {escape(' '.join(unknown) or 'none subscribed')}. See /topics.")
-        return
-    db.mute(host.store, chat_id, found, until, host.clock())
-    await reply(update, f"Muted {', '.join(escape(topic_names(host)[t]) for t in found)} {length}.")
-
-
-def _span(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds // 60}m"
-
-
-async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host = host_of(context)
-    if not await may_change(update, context):
-        await reply(update, REFUSED)
-        return
-    found, unknown = resolve_topics(host, context.args) if context.args else (None, [])
-    if unknown:
-        await reply(update, f"Unknown topic: {escape(' '.join(unknown))}. See /topics.")
-        return
-    lifted = db.unmute(host.store, update.effective_chat.id, found)
-    await reply(update, f"Unmuted {lifted} topic(s)." if lifted else "Nothing was muted.")
-
-
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host, chat = host_of(context), update.effective_chat
     if context.args:
@@ -189,7 +142,8 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         remember_chat(host, update)
         thread = update.effective_message.message_thread_id if update.effective_message else None
-        error = apply_settings(host.store, chat.id, list(context.args), host.clock(), thread)
+        private = chat.type == ChatType.PRIVATE
+        error = apply_settings(host.store, chat.id, list(context.args), host.clock(), thread, private)
         if error:
             await reply(update, escape(error))
             return
@@ -197,7 +151,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     await reply(update, f"<b>Settings</b>\n{escape(describe(chat_prefs(host, chat.id)))}\n\n"
                         "Change with e.g. /settings mode digest 08:00,18:00 · /settings quiet 22:00-07:00 · "
-                        "/settings tz Asia/Baghdad · /settings thread here · /settings reset")
+                        "/settings tz Asia/Baghdad · /settings silent on · /settings thread here · /settings reset")
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
