@@ -28,6 +28,7 @@ from telegram.ext import (
 from bot.errors import WirewatchError
 from bot.store import chats as db
 from bot.tg import handlers_admin as admin
+from bot.tg import handlers_opml as opml
 from bot.tg import handlers_user as user
 from bot.tg.delivery import TelegramDelivery
 from bot.tg.explain import feed_notices
@@ -60,9 +61,13 @@ def register(application: Application) -> None:
         "unsubscribe": user.unsubscribe, "mute": user.mute, "unmute": user.unmute, "settings": user.settings,
         "why": user.why, "test": user.test, "feeds": admin.feeds, "addfeed": admin.addfeed,
         "removefeed": admin.removefeed, "status": admin.status, "reload": admin.reload,
+        "export": opml.export, "import": opml.import_feeds,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=only_new))
+    # A file sent with "/import" as its caption (CommandHandler reads message text only).
+    caption = filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)") & only_new
+    application.add_handler(MessageHandler(caption, opml.import_feeds))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))

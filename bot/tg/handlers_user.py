@@ -51,6 +51,8 @@ ADMIN_COMMANDS = [
     ("removefeed", "URL|ID: remove a feed added by command"),
     ("status", "queue, alerts today, failing feeds, last cycle"),
     ("reload", "re-read config.toml and rules"),
+    ("export", "the feed list as an OPML file"),
+    ("import", "reply to an OPML file: add its feeds"),
 ]
 
 

@@ -1,0 +1,78 @@
+"""The feed list as OPML, for `wirewatch feeds export|import` and the /export and /import commands.
+
+Import adds feeds exactly as /addfeed stores them (origin "admin": in the database, listed by
+`check`, removable with /removefeed); a feed listed in config.toml is left to config.toml, which
+wins for feeds. The plan is computed first and shown whole, so --dry-run and a real import say
+the same thing, and a real import changes nothing when the file is bad.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Config
+from bot.ingest.opml import OpmlFeed, OpmlList, write_opml
+from bot.store.db import FeedRow, Store
+
+ADD, READD, SAME, CONFIG = "add", "re-add", "already added", "in config.toml"
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # ADD | READD | SAME | CONFIG
+    feed: OpmlFeed
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    steps: tuple[Step, ...]
+    skipped: tuple[str, ...]
+
+    @property
+    def changes(self) -> list[Step]:
+        return [s for s in self.steps if s.action in (ADD, READD)]
+
+    def lines(self, applied: bool) -> list[str]:
+        """A count, then what would change (or changed), one line per feed."""
+        verb = "added" if applied else "would be added"
+        kept = len(self.steps) - len(self.changes)
+        out = [f"{len(self.changes)} feed(s) {verb}, {kept} already present, {len(self.skipped)} skipped"]
+        out += [f"{s.action}: {s.feed.title}  {s.feed.url}" for s in self.steps]
+        return out + [f"skipped: {reason}" for reason in self.skipped]
+
+
+def plan_import(opml: OpmlList, config: Config, stored: Sequence[FeedRow]) -> ImportPlan:
+    """Pure: what importing these feeds would do, given config.toml and the stored feeds."""
+    in_config = {f.url for f in config.feeds}
+    by_url = {f.url: f for f in stored}
+    steps = []
+    for feed in opml.feeds:
+        row = by_url.get(feed.url)
+        if feed.url in in_config or (row is not None and row.origin == "config" and row.active):
+            steps.append(Step(CONFIG, feed))
+        elif row is not None and row.active:
+            steps.append(Step(SAME, feed))
+        else:
+            steps.append(Step(READD if row is not None else ADD, feed))
+    return ImportPlan(tuple(steps), opml.skipped)
+
+
+def apply_import(store: Store, plan: ImportPlan, now: datetime) -> int:
+    """Store the plan's new feeds (due for polling now); how many."""
+    for step in plan.changes:
+        store.add_feed(step.feed.url, step.feed.title[:200], "admin", now)
+    return len(plan.changes)
+
+
+def export_feeds(config: Config, stored: Sequence[FeedRow]) -> list[tuple[str, str]]:
+    """(url, name) of every feed polled: config.toml's, then those added by command."""
+    feeds = [(f.url, f.name) for f in config.feeds]
+    listed = {url for url, _ in feeds}
+    feeds += [(f.url, f.name) for f in stored if f.active and f.origin != "config" and f.url not in listed]
+    return feeds
+
+
+def export_opml(config: Config, stored: Sequence[FeedRow], now: datetime) -> bytes:
+    return write_opml(export_feeds(config, stored), "wirewatch feeds", now)
