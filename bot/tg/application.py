@@ -68,6 +68,7 @@ def register(application: Application) -> None:
     # A file sent with "/import" as its caption (CommandHandler reads message text only).
     caption = filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)") & only_new
     application.add_handler(MessageHandler(caption, opml.import_feeds))
+    application.add_handler(CallbackQueryHandler(admin.addfeed_choice, pattern=r"^af:"))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
