@@ -129,6 +129,7 @@ class Chat:
     title: str | None = None
     members: dict[int, str] = field(default_factory=dict)  # user id -> status
     username: str | None = None  # public channels and groups: @username
+    can_post: dict[int, bool] = field(default_factory=dict)  # channel administrators without the right to post
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -196,11 +197,12 @@ class BotApiServer:
         return chat
 
     def channel(self, chat_id: int, username: str, title: str = "", *, admins: list[int] = (),
-                bot_admin: bool = True) -> Chat:
+                members: list[int] = (), bot_admin: bool = True, bot_can_post: bool = True) -> Chat:
         """A channel @username; the bot is one of its administrators unless bot_admin=False."""
         chat = self.chats.setdefault(chat_id, Chat(chat_id, "channel", title or username, username=username))
-        chat.members.update({u: "administrator" for u in admins})
+        chat.members.update({u: "member" for u in members} | {u: "administrator" for u in admins})
         chat.members[BOT_ID] = "administrator" if bot_admin else "left"
+        chat.can_post[BOT_ID] = bot_can_post
         return chat
 
     def fail(self, method: str, error: ApiError, *, times: int = 1, chat_id: int | None = None) -> None:
@@ -482,13 +484,19 @@ class BotApiServer:
     def _m_getChat(self, params: dict) -> dict:
         chat = self._lookup(params["chat_id"])
         return chat.to_json() | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
-            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False, "premium_subscription": False}}
+            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False, "premium_subscription": False,
+            "gifts_from_channels": False}}
 
     def _m_getChatMember(self, params: dict) -> dict:
         chat, user_id = self._lookup(params["chat_id"]), int(params["user_id"])
+        if chat.type == "channel" and chat.members.get(BOT_ID) != "administrator":
+            raise ApiErrorRaised(ApiError(400, "Bad Request: member list is inaccessible"))
         status = chat.members.get(user_id, "left")
         user = self._me() if user_id == BOT_ID else self._user(user_id)
-        return _member(user, status)
+        out = _member(user, status)
+        if chat.type == "channel" and status == "administrator":
+            out |= {"can_post_messages": chat.can_post.get(user_id, True), "can_edit_messages": True}
+        return out
 
     def _m_sendDocument(self, params: dict) -> dict:
         chat_id = params["chat_id"]

@@ -14,12 +14,12 @@ from telegram.ext import ContextTypes
 from bot.items_jsonl import item_from_text
 from bot.store import chats as db
 from bot.tg import explain
+from bot.tg.channels import may_change_target, target_of
 from bot.tg.host import (
     chat_prefs,
     chat_topics,
     host_of,
     is_bot_admin,
-    may_change,
     remember_chat,
     reply,
     resolve_topics,
@@ -37,8 +37,8 @@ USER_COMMANDS = [
     ("start", "start receiving alerts here"),
     ("help", "what this bot does and its commands"),
     ("topics", "list topics; subscribe or unsubscribe with a tap"),
-    ("subscribe", "TOPIC: get alerts for a topic"),
-    ("unsubscribe", "TOPIC: stop alerts for a topic"),
+    ("subscribe", "[@channel] TOPIC: get alerts for a topic (here, or in a channel you administer)"),
+    ("unsubscribe", "[@channel] TOPIC: stop alerts for a topic"),
     ("mute", "TOPIC [2h|1d]: pause a topic (all: every topic)"),
     ("unmute", "[TOPIC]: resume muted topics"),
     ("settings", "delivery mode, digest times, quiet hours, time zone"),
@@ -115,22 +115,26 @@ def _until(when: datetime) -> str:
 
 async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, active: bool) -> None:
     host, verb = host_of(context), "subscribe" if active else "unsubscribe"
-    if not context.args:
-        await reply(update, f"Usage: /{verb} TOPIC — see /topics for the list.")
+    target = await target_of(update, context)
+    if target is None:
         return
-    if not await may_change(update, context):
+    if not target.args:
+        await reply(update, target.prefix(f"Usage: /{verb} [@channel] TOPIC — see /topics for the list."))
+        return
+    if not await may_change_target(update, context, target):
         await reply(update, REFUSED)
         return
-    found, unknown = resolve_topics(host, context.args)
+    found, unknown = resolve_topics(host, target.args)
     if unknown:
         known = ", ".join(host.runtime.topics) or "none"
         await reply(update, f"Unknown topic: {escape(' '.join(unknown))}. Known topics: {escape(known)}.")
         return
-    remember_chat(host, update)
-    db.set_subscription(host.store, update.effective_chat.id, found, active, host.clock())
+    if not target.channel:
+        remember_chat(host, update)
+    db.set_subscription(host.store, target.chat_id, found, active, host.clock())
     host.refresh_routes()
     names = ", ".join(escape(topic_names(host)[t]) for t in found)
-    await reply(update, f"Subscribed to {names}." if active else f"Unsubscribed from {names}.")
+    await reply(update, target.prefix(f"Subscribed to {names}." if active else f"Unsubscribed from {names}."))
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,24 +146,28 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host, args = host_of(context), list(context.args or [])
-    if not args:
-        await reply(update, "Usage: /mute TOPIC [DURATION] — e.g. /mute anbar 2h; /mute all 1d.")
+    host = host_of(context)
+    target = await target_of(update, context)
+    if target is None:
         return
-    if not await may_change(update, context):
+    args = target.args
+    if not args:
+        await reply(update, "Usage: /mute [@channel] TOPIC [DURATION] — e.g. /mute anbar 2h; /mute all 1d.")
+        return
+    if not await may_change_target(update, context, target):
         await reply(update, REFUSED)
         return
     until, length = db.FOREVER, "until /unmute"
     if len(args) > 1 and _DURATION.match(args[-1]):
         span = parse_duration(args.pop())
         until, length = host.clock() + span, f"for {_span(span)}"
-    chat_id = update.effective_chat.id
+    chat_id = target.chat_id
     found, unknown = (subscribed(host, chat_id), []) if args == ["all"] else resolve_topics(host, args)
     if unknown or not found:
         await reply(update, f"Unknown topic: {escape(' '.join(unknown) or 'none subscribed')}. See /topics.")
         return
     db.mute(host.store, chat_id, found, until, host.clock())
-    await reply(update, f"Muted {', '.join(escape(topic_names(host)[t]) for t in found)} {length}.")
+    await reply(update, target.prefix(f"Muted {', '.join(escape(topic_names(host)[t]) for t in found)} {length}."))
 
 
 def _span(span: timedelta) -> str:
@@ -172,34 +180,43 @@ def _span(span: timedelta) -> str:
 
 async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host = host_of(context)
-    if not await may_change(update, context):
+    target = await target_of(update, context)
+    if target is None:
+        return
+    if not await may_change_target(update, context, target):
         await reply(update, REFUSED)
         return
-    found, unknown = resolve_topics(host, context.args) if context.args else (None, [])
+    found, unknown = resolve_topics(host, target.args) if target.args else (None, [])
     if unknown:
         await reply(update, f"Unknown topic: {escape(' '.join(unknown))}. See /topics.")
         return
-    lifted = db.unmute(host.store, update.effective_chat.id, found)
-    await reply(update, f"Unmuted {lifted} topic(s)." if lifted else "Nothing was muted.")
+    lifted = db.unmute(host.store, target.chat_id, found)
+    await reply(update, target.prefix(f"Unmuted {lifted} topic(s)." if lifted else "Nothing was muted."))
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host, chat = host_of(context), update.effective_chat
-    if context.args:
-        if not await may_change(update, context):
+    host = host_of(context)
+    target = await target_of(update, context)
+    if target is None:
+        return
+    if target.args:
+        if not await may_change_target(update, context, target):
             await reply(update, REFUSED)
             return
-        remember_chat(host, update)
-        thread = update.effective_message.message_thread_id if update.effective_message else None
-        error = apply_settings(host.store, chat.id, list(context.args), host.clock(), thread)
+        if not target.channel:
+            remember_chat(host, update)
+        message = update.effective_message
+        thread = message.message_thread_id if message and not target.channel else None
+        error = apply_settings(host.store, target.chat_id, target.args, host.clock(), thread)
         if error:
             await reply(update, escape(error))
             return
     from bot.tg.digest import describe
 
-    await reply(update, f"<b>Settings</b>\n{escape(describe(chat_prefs(host, chat.id)))}\n\n"
+    await reply(update, target.prefix(f"<b>Settings</b>\n{escape(describe(chat_prefs(host, target.chat_id)))}\n\n"
                         "Change with e.g. /settings mode digest 08:00,18:00 · /settings quiet 22:00-07:00 · "
-                        "/settings tz Asia/Baghdad · /settings thread here · /settings reset")
+                        "/settings tz Asia/Baghdad · /settings thread here · /settings reset"
+                        + ("" if target.channel else " · /settings @channel … for a channel you administer")))
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
