@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Config
+from bot.i18n import N_, Tr, translation
 from bot.ingest.opml import OpmlFeed, OpmlList, write_opml
 from bot.store.db import FeedRow, Store
 
-ADD, READD, SAME, CONFIG = "add", "re-add", "already added", "in config.toml"
+ADD, READD, SAME, CONFIG = N_("add"), N_("re-add"), N_("already added"), N_("in config.toml")
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,15 @@ class ImportPlan:
     def changes(self) -> list[Step]:
         return [s for s in self.steps if s.action in (ADD, READD)]
 
-    def lines(self, applied: bool) -> list[str]:
+    def lines(self, applied: bool, tr: Tr | None = None) -> list[str]:
         """A count, then what would change (or changed), one line per feed."""
-        verb = "added" if applied else "would be added"
+        _ = (tr or translation("en"))._
+        summary = _("{n} feed(s) added, {kept} already present, {skipped} skipped") if applied else \
+            _("{n} feed(s) would be added, {kept} already present, {skipped} skipped")
         kept = len(self.steps) - len(self.changes)
-        out = [f"{len(self.changes)} feed(s) {verb}, {kept} already present, {len(self.skipped)} skipped"]
-        out += [f"{s.action}: {s.feed.title}  {s.feed.url}" for s in self.steps]
-        return out + [f"skipped: {reason}" for reason in self.skipped]
+        out = [summary.format(n=len(self.changes), kept=kept, skipped=len(self.skipped))]
+        out += [f"{_(s.action)}: {s.feed.title}  {s.feed.url}" for s in self.steps]
+        return out + [_("skipped: {reason}").format(reason=reason) for reason in self.skipped]
 
 
 def plan_import(opml: OpmlList, config: Config, stored: Sequence[FeedRow]) -> ImportPlan:

@@ -468,7 +468,8 @@ class BotApiServer:
 
     def _m_setMyCommands(self, params: dict) -> bool:
         scope = params.get("scope") or {"type": "default"}
-        self.commands[json.dumps(scope, sort_keys=True)] = params["commands"]
+        language = f"|{params['language_code']}" if params.get("language_code") else ""  # "" = any language
+        self.commands[json.dumps(scope, sort_keys=True) + language] = params["commands"]
         return True
 
     def _lookup(self, key: Any) -> Chat:

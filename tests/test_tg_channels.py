@@ -28,7 +28,7 @@ async def test_a_channel_admin_subscribes_the_channel_and_alerts_arrive_there(bo
         assert db.get_chat(app.store, CHANNEL).quiet_hours == "22:00-07:00"
         assert db.get_chat(app.store, OWNER) is None  # the private chat is untouched
         assert await ask(bot_api, OWNER, OWNER, "/mute @iraqdesk anbar 2h") == "@iraqdesk: Muted Anbar for 2h."
-        assert await ask(bot_api, OWNER, OWNER, "/unmute @iraqdesk") == "@iraqdesk: Unmuted 1 topic(s)."
+        assert await ask(bot_api, OWNER, OWNER, "/unmute @iraqdesk") == "@iraqdesk: Unmuted 1 topic."
         assert "quiet hours: off" in await ask(bot_api, OWNER, OWNER, "/settings @iraqdesk quiet off")
 
         await app.cycle(every_feed=True)

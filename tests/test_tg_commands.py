@@ -75,7 +75,7 @@ async def test_addfeed_validates_and_removefeed_keeps_config_feeds(bot_api, feed
     try:
         assert "is not a feed" in await ask(bot_api, ADMIN, ADMIN, f"/addfeed {feed_server.url('/page.html')}")
         added = await ask(bot_api, ADMIN, ADMIN, f"/addfeed {new_url}")
-        assert added.startswith("Added feed #2 Desert Dispatch (1 entries now)")
+        assert added.startswith("Added feed #2 Desert Dispatch (1 entry now)")
         assert [(f.url, f.origin) for f in app.store.feeds()][1] == (new_url, "admin")
         assert "config.toml" in await ask(bot_api, ADMIN, ADMIN, "/removefeed 1")
         assert len(app.store.feeds()) == 2

@@ -18,7 +18,7 @@ async def test_export_sends_the_feed_list_and_import_adds_feeds(bot_api, feed_se
         await bot_api.command(ADMIN, ADMIN, "/export")
         sent = await bot_api.reply(ADMIN, after=before)
         name, content = sent.document
-        assert name == "wirewatch-feeds.opml" and sent.text.startswith("1 feeds (OPML)")
+        assert name == "wirewatch-feeds.opml" and sent.text.startswith("1 feed (OPML)")
         assert [(f.url, f.title) for f in read_opml(content).feeds] == [(feed_server.url("/wire.xml"), "Wire & Co")]
 
         upload = await bot_api.document(ADMIN, ADMIN, "list.opml", GOOD)

@@ -106,7 +106,11 @@ def test_feedback_keyboard_marks_the_choice_and_fits():
         (["quiet", "off"], {"quiet_hours": ""}),
         (["tz", "Asia/Baghdad"], {"timezone": "Asia/Baghdad"}),
         (["thread", "off"], {"thread_id": 0}),
-        (["reset"], {"mode": None, "digest_times": None, "quiet_hours": None, "timezone": None, "thread_id": None}),
+        (["lang", "AR"], {"language": "ar"}),
+        (["lang", "en-GB"], {"language": "en"}),
+        (["lang", "auto"], {"language": None}),
+        (["reset"], {"mode": None, "digest_times": None, "quiet_hours": None, "timezone": None, "thread_id": None,
+                     "language": None}),
     ],
 )
 def test_parse_settings(args, values):
@@ -123,6 +127,7 @@ def test_parse_settings(args, values):
         (["quiet", "07:00-07:00"], "different times"),
         (["tz", "Mars/Base"], "unknown time zone"),
         (["volume", "11"], "Usage"),
+        (["lang", "klingon"], "Unknown language klingon: use one of en, ar, or auto"),
     ],
 )
 def test_parse_settings_errors(args, error):

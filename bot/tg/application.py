@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot.errors import WirewatchError
+from bot.i18n import DEFAULT, LANGUAGES, translation
 from bot.store import chats as db
 from bot.tg import handlers_admin as admin
 from bot.tg import handlers_opml as opml
@@ -76,15 +77,19 @@ def register(application: Application) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Register the command menu: user commands for all, plus admin commands for admins."""
-    everyone = [BotCommand(name, text) for name, text in user.USER_COMMANDS]
-    await application.bot.set_my_commands(everyone)
-    admins = everyone + [BotCommand(name, text) for name, text in user.ADMIN_COMMANDS]
-    for admin_id in host_of_app(application).runtime.config.telegram.admins:
-        try:
-            await application.bot.set_my_commands(admins, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as exc:  # an admin who never opened a chat with the bot
-            log.info("admin command menu not set for %s: %s", admin_id, exc)
+    """Register the command menu: user commands for all (in each shipped language: Telegram shows
+    users the menu of their language_code), plus admin commands for admins."""
+    admin_ids = host_of_app(application).runtime.config.telegram.admins
+    for language in LANGUAGES:
+        tr, code = translation(language), None if language == DEFAULT else language
+        everyone = [BotCommand(name, tr._(text)) for name, text in user.USER_COMMANDS]
+        await application.bot.set_my_commands(everyone, language_code=code)
+        admins = everyone + [BotCommand(name, tr._(text)) for name, text in user.ADMIN_COMMANDS]
+        for admin_id in admin_ids:
+            try:
+                await application.bot.set_my_commands(admins, scope=BotCommandScopeChat(admin_id), language_code=code)
+            except TelegramError as exc:  # an admin who never opened a chat with the bot
+                log.info("admin command menu not set for %s: %s", admin_id, exc)
 
 
 async def post_shutdown(application: Application) -> None:

@@ -18,6 +18,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.i18n import Tr
 from bot.store import chats as db
 from bot.tg.host import host_of, may_change, reply
 
@@ -40,16 +41,16 @@ def names_channel(args: list[str]) -> bool:
     return bool(args) and bool(_CHANNEL.match(args[0]))
 
 
-async def target_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Target | None:
+async def target_of(update: Update, context: ContextTypes.DEFAULT_TYPE, tr: Tr) -> Target | None:
     """The chat to act on and the remaining arguments; None once a refusal has been sent. A
     channel is checked here, even for looking (its settings are its administrators' business)."""
     args = list(context.args or [])
     if not names_channel(args):
         return Target(update.effective_chat.id, args)
     if update.effective_chat.type != ChatType.PRIVATE:
-        await reply(update, "Manage a channel from a private chat with me: send the same command there.")
+        await reply(update, tr._("Manage a channel from a private chat with me: send the same command there."))
         return None
-    chat, problem = await check_channel(context, args[0], update.effective_user.id)
+    chat, problem = await check_channel(context, args[0], update.effective_user.id, tr)
     if chat is None:
         await reply(update, problem)
         return None
@@ -65,25 +66,27 @@ async def may_change_target(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     return bool(target.channel) or await may_change(update, context)
 
 
-async def check_channel(context: ContextTypes.DEFAULT_TYPE, ref: str, user_id: int) -> tuple[Chat | None, str]:
+async def check_channel(context: ContextTypes.DEFAULT_TYPE, ref: str, user_id: int, tr: Tr) -> tuple[Chat | None, str]:
     """The channel, if the user and the bot administer it; else None and what to tell the user."""
     bot, shown = context.bot, escape(ref)
     try:
         chat = await bot.get_chat(int(ref) if ref.lstrip("-").isdigit() else ref)
     except TelegramError:
-        return None, f"I cannot find {shown}. Add me to the channel as an administrator, then try again."
+        return None, tr._("I cannot find {channel}. Add me to the channel as an administrator, then try again.").format(
+            channel=shown)
     if chat.type != ChatType.CHANNEL:
-        return None, f"{shown} is not a channel: send commands for a group in the group itself."
+        return None, tr._("{channel} is not a channel: send commands for a group in the group itself.").format(channel=shown)
     try:
         me = await bot.get_chat_member(chat.id, bot.id)
     except TelegramError:
         me = None
     if me is None or me.status not in ADMINS or getattr(me, "can_post_messages", None) is False:
-        return None, f"I am not an administrator of {shown} allowed to post messages: add me as one first."
+        return None, tr._("I am not an administrator of {channel} allowed to post messages: add me as one first.").format(
+            channel=shown)
     try:
         member = await bot.get_chat_member(chat.id, user_id)
     except TelegramError:
         member = None
     if member is None or member.status not in ADMINS:
-        return None, f"Only administrators of {shown} can change what it receives."
+        return None, tr._("Only administrators of {channel} can change what it receives.").format(channel=shown)
     return chat, ""

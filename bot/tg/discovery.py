@@ -15,6 +15,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ContextTypes
 
+from bot.i18n import Tr
 from bot.ingest.discover import Alternate
 from bot.tg.format import clip
 
@@ -45,9 +46,11 @@ def choice_keyboard(token: str, offer: Offer) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def choice_text(offer: Offer) -> str:
-    lines = [f"{escape(offer.page)} is a web page that announces {len(offer.alternates)} feeds. Which one?"]
-    lines += [f"{i + 1}. {escape(a.title or '(untitled)')} — {escape(a.url)}" for i, a in enumerate(offer.alternates)]
+def choice_text(offer: Offer, tr: Tr) -> str:
+    n = len(offer.alternates)
+    lines = [tr.n_("{page} is a web page that announces {n} feed. Which one?",
+                   "{page} is a web page that announces {n} feeds. Which one?", n).format(page=escape(offer.page), n=n)]
+    lines += [f"{i + 1}. {escape(a.title or tr._('(untitled)'))} — {escape(a.url)}" for i, a in enumerate(offer.alternates)]
     return "\n".join(lines)
 
 

@@ -13,12 +13,13 @@ from telegram.ext import ContextTypes
 
 from bot.errors import InputError
 from bot.feedlist import apply_import, export_opml, plan_import
+from bot.i18n import N_
 from bot.ingest.opml import MAX_BYTES, read_opml
 from bot.tg import explain
 from bot.tg.handlers_admin import admin_only
-from bot.tg.host import host_of, reply
+from bot.tg.host import chat_tr, host_of, reply
 
-USAGE = ("Send an OPML file and reply to it with /import (or put /import in its caption). "
+USAGE = N_("Send an OPML file and reply to it with /import (or put /import in its caption). "
          "/import dry-run shows what would change.")
 
 
@@ -26,37 +27,39 @@ USAGE = ("Send an OPML file and reply to it with /import (or put /import in its 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host = host_of(context)
     stored = host.store.feeds(active_only=True)
-    data = export_opml(host.runtime.config, stored, host.clock())
-    await update.effective_message.reply_document(
-        BytesIO(data), filename="wirewatch-feeds.opml", do_quote=False,
-        caption=f"{data.count(b'<outline ')} feeds (OPML). Import elsewhere, or here with /import.")
+    data, tr = export_opml(host.runtime.config, stored, host.clock()), chat_tr(host, update)
+    n = data.count(b"<outline ")
+    caption = tr.n_("{n} feed (OPML). Import elsewhere, or here with /import.",
+                    "{n} feeds (OPML). Import elsewhere, or here with /import.", n).format(n=n)
+    await update.effective_message.reply_document(BytesIO(data), filename="wirewatch-feeds.opml", do_quote=False,
+                                                  caption=caption)
 
 
 @admin_only
 async def import_feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host, message = host_of(context), update.effective_message
-    document = _document(update)
+    tr, document = chat_tr(host, update), _document(update)
     if document is None:
-        await reply(update, USAGE)
+        await reply(update, tr._(USAGE))
         return
     if (document.file_size or 0) > MAX_BYTES:
-        await reply(update, f"Not imported: {escape(document.file_name or 'the file')} is larger than "
-                            f"{MAX_BYTES // 1024 // 1024} MB.")
+        await reply(update, tr._("Not imported: {file} is larger than {mb} MB.").format(
+            file=escape(document.file_name or "the file"), mb=MAX_BYTES // 1024 // 1024))
         return
     try:
         data = bytes(await (await document.get_file()).download_as_bytearray())
         opml = read_opml(data, where=document.file_name or "the file")
     except InputError as exc:
-        await reply(update, f"Not imported: {escape(str(exc))}")
+        await reply(update, tr._("Not imported: {reason}").format(reason=escape(str(exc))))
         return
     except TelegramError as exc:
-        await reply(update, f"Not imported: the file could not be downloaded ({escape(str(exc))}).")
+        await reply(update, tr._("Not imported: the file could not be downloaded ({error}).").format(error=escape(str(exc))))
         return
     dry = _dry_run(message.text or message.caption or "")
     plan = plan_import(opml, host.runtime.config, host.store.feeds(active_only=False))
     if not dry:
         apply_import(host.store, plan, host.clock())
-    lines = plan.lines(applied=not dry) + (["dry run: nothing changed"] if dry else [])
+    lines = plan.lines(applied=not dry, tr=tr) + ([tr._("dry run: nothing changed")] if dry else [])
     await reply(update, explain.clip_html(escape("\n".join(lines))))
 
 

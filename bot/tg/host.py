@@ -13,6 +13,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.i18n import Tr, pick, translation
 from bot.ingest.fetch import Fetcher
 from bot.runtime import Runtime
 from bot.store import chats as db
@@ -80,6 +81,15 @@ def resolve_topics(host: Host, words: Iterable[str]) -> tuple[list[str], list[st
     return list(dict.fromkeys(found)), unknown
 
 
+def chat_tr(host: Host, update: Update) -> Tr:
+    """The language to answer this update in: the chat's /settings lang, else the sender's
+    Telegram language_code (the chat's recorded one for a private chat), else English."""
+    chat, user = update.effective_chat, update.effective_user
+    row = db.get_chat(host.store, chat.id) if chat is not None else None
+    code = (user.language_code if user is not None else None) or (row.tg_language if row else None)
+    return translation(pick(row.language if row else None, code))
+
+
 def is_bot_admin(host: Host, update: Update) -> bool:
     user = update.effective_user
     return user is not None and user.id in host.runtime.config.telegram.admins
@@ -116,7 +126,9 @@ def remember_chat(host: Host, update: Update) -> bool:
     if chat is None:
         return False
     title = chat.title or chat.full_name or chat.username
-    back = db.register_chat(host.store, chat.id, title, chat.type, host.clock())
+    user = update.effective_user
+    code = user.language_code if user is not None and chat.type == ChatType.PRIVATE else None
+    back = db.register_chat(host.store, chat.id, title, chat.type, host.clock(), tg_language=code)
     if back:
         host.refresh_routes()
     return back
