@@ -131,3 +131,14 @@ async def test_telegram_language_is_the_default_and_settings_lang_overrides_it(b
         assert next(c for c in ar_menu if c["command"] == "help")["description"] == "ما يفعله هذا البوت وأوامره"
     finally:
         await app.stop()
+
+
+async def test_a_channel_managed_in_arabic(bot_api, feed_server, tmp_path):  # noqa: F811
+    bot_api.channel(-1001900009, "iraqdesk", admins=[USER])
+    bot_api.languages[USER] = "ar-IQ"
+    app = await start_app(write_config(tmp_path, bot_api, {}))
+    try:
+        assert await ask(bot_api, USER, USER, "/subscribe @iraqdesk anbar") == f"{RLM}@iraqdesk: تم الاشتراك في Anbar."
+        assert (await ask(bot_api, USER, USER, "/subscribe @nosuch anbar")).startswith("لا أجد @nosuch.")
+    finally:
+        await app.stop()

@@ -18,7 +18,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.i18n import Tr
+from bot.i18n import RLM, Tr
 from bot.store import chats as db
 from bot.tg.host import host_of, may_change, reply
 
@@ -31,10 +31,14 @@ class Target:
     chat_id: int
     args: list[str]  # the command's arguments after the channel, if one was named
     channel: str = ""  # "@name" when the command acts on a channel, else ""
+    rtl: bool = False  # the reply's language reads right to left
 
     def prefix(self, text: str) -> str:
-        """A reply about a channel says which channel it is about."""
-        return f"<b>{escape(self.channel)}</b>: {text}" if self.channel else text
+        """A reply about a channel says which channel it is about (a right-to-left reply starts
+        as such, though it opens with the Latin @name)."""
+        if not self.channel:
+            return text
+        return f"{RLM if self.rtl else ''}<b>{escape(self.channel)}</b>: {text}"
 
 
 def names_channel(args: list[str]) -> bool:
@@ -58,7 +62,7 @@ async def target_of(update: Update, context: ContextTypes.DEFAULT_TYPE, tr: Tr) 
     if db.register_chat(host.store, chat.id, chat.title or chat.username, chat.type, host.clock()):
         host.refresh_routes()  # the channel had been left or had removed the bot: it resumes
     label = f"@{chat.username}" if chat.username else (chat.title or str(chat.id))
-    return Target(chat.id, args[1:], label)
+    return Target(chat.id, args[1:], label, tr.rtl)
 
 
 async def may_change_target(update: Update, context: ContextTypes.DEFAULT_TYPE, target: Target) -> bool:
