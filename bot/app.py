@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,6 +17,7 @@ from bot.errors import ConfigError
 from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
 from bot.match.retrain import Retrainer
+from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
@@ -45,6 +47,7 @@ class App:
         self.telegram: TelegramService | None = None  # set by start() when a token is configured
         self.heap = HeapKeeper()
         self._tg_options = {"limits": telegram_limits, "poll_timeout": telegram_poll_timeout}
+        self._notices: list[tuple[int | None, str]] = []  # (chat, or None: the admin chat; HTML text) to send
 
     async def start(self) -> None:
         cfg = self.runtime.config
@@ -83,6 +86,11 @@ class App:
         new = with_stored_routes(self.runtime, stored_chats(self.store), bool(self.runtime.config.telegram.token))
         self.runtime = self.pipeline.runtime = new
 
+    def seed_feed(self, feed_id: int, result: FetchResult, parsed: ParsedFeed) -> int:
+        """A feed just added by /addfeed: store its current items without alerting; how many."""
+        feed = next(f for f in self.store.feeds(active_only=False) if f.id == feed_id)
+        return self.pipeline.seed(feed, result, parsed).new_items
+
     @property
     def last_cycle_seconds(self) -> float | None:
         return self.last_cycle.seconds if self.last_cycle else None
@@ -116,6 +124,7 @@ class App:
     async def tick(self) -> None:
         """One scheduler tick: apply edited config/rules, then poll what is due."""
         self.reload_if_changed()
+        await self.announce()
         try:
             report = await self.cycle()
         except Exception:  # a bug in one tick must not stop the scheduler; it is logged in full
@@ -129,7 +138,22 @@ class App:
         """Hot reload: swap in the edited config and rules if they are valid, else keep running."""
         if _fingerprint(self.runtime) == self._fingerprint:
             return False
-        return self.reload_now()[0]
+        ok, message = self.reload_now()
+        if not ok:  # nobody asked for this reload: the admin chat hears why it was refused
+            self._notices.append((None, f"⚠️ An edit of config.toml or rules/ was not applied (the running "
+                                        f"configuration is kept):\n{escape(message)}"))
+        return ok
+
+    async def announce(self) -> None:
+        """Send the notices reloads left: refused edits to the admin chat, removed topics to their chats."""
+        notices, self._notices = self._notices, []
+        for chat, text in notices:
+            if self.telegram is None:
+                log.warning("notice for %s not sent (no Telegram): %s", chat or "the admin chat", text)
+            elif chat is None:
+                await self.telegram.notify_admin(text)
+            else:
+                await self.telegram.tell(chat, text)
 
     def reload_now(self) -> tuple[bool, str]:
         """Re-read config and rules (the /reload command, or an edited file); what happened."""
@@ -159,9 +183,20 @@ class App:
         if (old.telegram.token, old.telegram.api_base_url) != (new.config.telegram.token, new.config.telegram.api_base_url):
             log.warning("[telegram] token or api_base_url changed: restart wirewatch to apply it")
         self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in new.config.feeds), self.clock())
+        before = {r.chat_id: r.topics for r in self.runtime.routes if r.target and r.target.startswith("tg:")}
+        gone = {tid: topic.name for tid, topic in self.runtime.topics.items() if tid not in new.topics}
         self.runtime = self.pipeline.runtime = new
         self.sinks = self._sinks()
         self.refresh_routes()
+        self._tell_removed(before, gone)
+
+    def _tell_removed(self, routes: dict[int | None, frozenset[str] | None], gone: dict[str, str]) -> None:
+        """Chats that got a topic whose rule file was deleted are told they no longer get it."""
+        for chat, topics in routes.items():
+            lost = [name for tid, name in gone.items() if topics is None or tid in topics]
+            if chat is not None and lost:
+                self._notices.append((chat, f"Topic {escape(', '.join(lost))} was removed by the admins (its rule "
+                                            "file is gone): this chat no longer gets its alerts. See /topics."))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Tick every `polling.tick` seconds until stop is set."""

@@ -1,7 +1,8 @@
 """The feed list as OPML, for `wirewatch feeds export|import` and the /export and /import commands.
 
-Import adds feeds exactly as /addfeed stores them (origin "admin": in the database, listed by
-`check`, removable with /removefeed); a feed listed in config.toml is left to config.toml, which
+Import adds feeds as /addfeed stores them (in the database, listed by `check`, removable with
+/removefeed), with origin "import": they are not fetched now, so their first fetch is their
+baseline (what they hold then never alerts, as /addfeed promises); a feed listed in config.toml is left to config.toml, which
 wins for feeds. The plan is computed first and shown whole, so --dry-run and a real import say
 the same thing, and a real import changes nothing when the file is bad.
 """
@@ -15,7 +16,7 @@ from datetime import datetime
 from bot.config import Config
 from bot.i18n import N_, Tr, translation
 from bot.ingest.opml import OpmlFeed, OpmlList, write_opml
-from bot.store.db import FeedRow, Store
+from bot.store.db import IMPORTED, FeedRow, Store
 
 ADD, READD, SAME, CONFIG = N_("add"), N_("re-add"), N_("already added"), N_("in config.toml")
 
@@ -65,7 +66,7 @@ def plan_import(opml: OpmlList, config: Config, stored: Sequence[FeedRow]) -> Im
 def apply_import(store: Store, plan: ImportPlan, now: datetime) -> int:
     """Store the plan's new feeds (due for polling now); how many."""
     for step in plan.changes:
-        store.add_feed(step.feed.url, step.feed.title[:200], "admin", now)
+        store.add_feed(step.feed.url, step.feed.title[:200], IMPORTED, now)
     return len(plan.changes)
 
 

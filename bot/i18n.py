@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import gettext
 import unicodedata
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "wirewatch"
@@ -49,9 +48,9 @@ class Tr:
     def rtl(self) -> bool:
         return self.language in RTL_LANGUAGES
 
-    def when(self, moment: datetime, zone: str) -> str:
+    def when(self, moment: datetime, zone: tzinfo) -> str:
         """'21 Nov 14:05 +03' (English, as before) or the same in this language's words."""
-        local = moment.astimezone(ZoneInfo(zone))
+        local = moment.astimezone(zone)
         if self.language == DEFAULT:
             return local.strftime("%d %b %H:%M %Z")
         from babel.dates import format_datetime

@@ -23,7 +23,7 @@ from bot.ingest.parse import parse_feed
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
 from bot.runtime import Runtime
-from bot.store.db import FeedRow, FeedState, ProcessedItem, Store
+from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
 from bot.stories.cluster import StoryClusterer
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,12 @@ class Pipeline:
             log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
         return self._ingest(feed, result, parsed, quiet)
 
+    def seed(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
+        """Store a just-added feed's current items without alerting any (the /addfeed promise)."""
+        return self._ingest(feed, result, parsed, everything_quiet=True)
+
     def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
-                quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
+                quiet: list[tuple[int, FeedState]] | None = None, everything_quiet: bool = False) -> FeedOutcome:
         now = self.clock()
         checked = [k for k in guid_keys(parsed, feed.id) if k]
         stored = self.store.known_keys(checked)  # not normalized again
@@ -90,8 +94,12 @@ class Pipeline:
         fresh = self.store.unseen(items, checked=set(checked) - stored)
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
+        # a feed imported from OPML was not fetched when added: its first fetch is its baseline,
+        # as /addfeed's is (nothing it held when it was added alerts)
+        everything_quiet = everything_quiet or (first and feed.origin == IMPORTED)
         views: dict[str, StoryView] = {}
-        processed = [self._process(item, first and item.published < quiet_before, views) for item in fresh]
+        processed = [self._process(item, everything_quiet or (first and item.published < quiet_before), views)
+                     for item in fresh]
         return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
 
     def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:

@@ -33,10 +33,12 @@ def load_runtime(path: Path, *, telegram: bool | None = None) -> Runtime:
         config, problems = load_config(path), []
     except ConfigError as exc:
         config, problems = None, list(exc.problems)
-    topics, rule_problems = load_rules(config.bot.rules_dir if config else guess_rules_dir(path))
+    rules_dir = config.bot.rules_dir if config else guess_rules_dir(path)
+    topics, rule_problems = load_rules(rules_dir)
     problems += rule_problems
-    if config:
-        problems += _unknown_chat_topics(config, topics)
+    if config:  # a topic whose rule file has errors is reported there, not again as unknown
+        broken = {f.stem for f in Path(rules_dir).glob("*.toml") if any(p.where.startswith(str(f)) for p in rule_problems)}
+        problems += _unknown_chat_topics(config, topics, broken)
     if problems or config is None:
         raise ConfigError(problems)
     use_telegram = bool(config.telegram.token) if telegram is None else telegram
@@ -98,11 +100,11 @@ def with_stored_routes(runtime: Runtime, stored: StoredChats, telegram: bool) ->
     return replace(runtime, routes=routes)
 
 
-def _unknown_chat_topics(config: Config, topics: dict[str, Topic]) -> list[Problem]:
-    out = []
+def _unknown_chat_topics(config: Config, topics: dict[str, Topic], broken: Iterable[str] = ()) -> list[Problem]:
+    out, broken = [], set(broken)
     for i, chat in enumerate(config.chats):
         for name in chat.topics:
-            if name != "*" and name not in topics:
+            if name != "*" and name not in topics and name not in broken:
                 known = ", ".join(sorted(topics)) or "none"
                 out.append(Problem(f"{config.path}: chats[{i}].topics", f"unknown topic {name!r} (known: {known})"))
     return out

@@ -93,7 +93,7 @@ def test_import_dry_run_then_import_then_export(tmp_path, capsys):
     store = Store.open(rt.config.bot.database_url)
     try:
         assert [(f.url, f.origin) for f in store.feeds()] == [
-            ("https://ledger.example/atom", "admin"), ("https://arabic.example/feed", "admin")]
+            ("https://ledger.example/atom", "import"), ("https://arabic.example/feed", "import")]
     finally:
         store.close()
     assert main(["check", "-c", str(path)]) == 0

@@ -33,7 +33,7 @@ async def test_subscribe_alert_update_feedback(bot_api, feed_server, tmp_path): 
     path = write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Euphrates <Wire>"})
     app = await start_app(path)
     try:
-        assert "Subscribed to Anbar" in await ask(bot_api, USER, USER, "/subscribe anbar")
+        assert "Subscribed to Anbar, Drone strikes." in await ask(bot_api, USER, USER, "/subscribe anbar drone-strikes")
         await app.cycle(every_feed=True)
         alerts = bot_api.messages(USER)[1:]
         assert len(alerts) == 3

@@ -59,8 +59,9 @@ def plan_deliveries(
             if item.source not in story.sources:  # a new outlet: worth an edit; a repeat is not
                 update = compose_alert(item, found, story_id, kind=AlertKind.UPDATE, chats=chats, also=also)
                 out.append(Delivery(route.target, "update", alert_to_json(update)))
-        elif topics and route.wants(topics):
-            alert = compose_alert(item, found, story_id, chats=chats)
+        elif topics and route.wants(topics):  # a chat's alert names only the topics it follows
+            mine = [m for m in found if route.topics is None or m.topic in route.topics]
+            alert = compose_alert(item, mine, story_id, chats=chats)
             out.append(Delivery(route.target, "alert", alert_to_json(alert)))
     return out
 

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from bot.store import schema as t
 from bot.store.db import Store
 
-FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # muted_until of a mute without a duration
-SETTINGS = ("mode", "digest_times", "quiet_hours", "timezone", "thread_id", "language")
+FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # until of a mute without a duration
+SETTINGS = ("mode", "digest_times", "quiet_hours", "timezone", "thread_id", "silent", "language")
 
 
 def tg_target(chat_id: int) -> str:
@@ -40,6 +40,7 @@ class ChatRow:
     quiet_hours: str | None = None
     timezone: str | None = None
     thread_id: int | None = None
+    silent: bool | None = None
     language: str | None = None  # chosen with /settings lang
     tg_language: str | None = None  # Telegram's language_code for the chat's user (private chats)
 
@@ -77,7 +78,8 @@ class TgRow:
 def _chat(row: Any) -> ChatRow:
     times = tuple(row.digest_times) if row.digest_times is not None else None
     return ChatRow(row.id, row.title, row.kind, row.active, row.inactive_reason, row.moved_to,
-                   row.mode, times, row.quiet_hours, row.timezone, row.thread_id, row.language, row.tg_language)
+                   row.mode, times, row.quiet_hours, row.timezone, row.thread_id, row.silent, row.language,
+                   row.tg_language)
 
 
 def get_chat(store: Store, chat_id: int) -> ChatRow | None:
@@ -139,6 +141,10 @@ def migrate_chat(store: Store, old: int, new: int, now: datetime) -> None:
         subs = t.subscriptions.c
         conn.execute(update(t.subscriptions).where(subs.chat_id == old, subs.topic.not_in(taken)).values(chat_id=new))
         conn.execute(delete(t.subscriptions).where(subs.chat_id == old))
+        m = t.mutes.c
+        kept = set(conn.execute(select(m.topic).where(m.chat_id == new)).scalars())
+        conn.execute(update(t.mutes).where(m.chat_id == old, m.topic.not_in(kept)).values(chat_id=new))
+        conn.execute(delete(t.mutes).where(m.chat_id == old))
         conn.execute(update(t.outbox).where(t.outbox.c.target == tg_target(old)).values(target=tg_target(new)))
 
 
@@ -150,7 +156,7 @@ def set_subscription(store: Store, chat_id: int, topics: Iterable[str], active: 
     with store.engine.begin() as conn:
         _ensure(conn, chat_id, now)
         for topic in topics:
-            _upsert_subscription(conn, chat_id, topic, now, active=active, muted_until=None)
+            _upsert_subscription(conn, chat_id, topic, now, active=active)
 
 
 def _upsert_subscription(conn: Connection, chat_id: int, topic: str, now: datetime, **values: Any) -> None:
@@ -160,28 +166,40 @@ def _upsert_subscription(conn: Connection, chat_id: int, topic: str, now: dateti
                                                      **{"active": True, **values}))
 
 
-def mute(store: Store, chat_id: int, topics: Iterable[str], until: datetime, now: datetime) -> None:
+def mute(store: Store, chat_id: int, topics: Iterable[str], until: datetime, now: datetime,
+         silent: bool = False) -> None:
+    """Mute (or, silent, deliver without notification) topics in a chat until a time. Never
+    subscribes: a mute row lives apart from subscriptions."""
     with store.engine.begin() as conn:
         _ensure(conn, chat_id, now)
         for topic in topics:
-            _upsert_subscription(conn, chat_id, topic, now, muted_until=until)
+            key = and_(t.mutes.c.chat_id == chat_id, t.mutes.c.topic == topic)
+            conn.execute(delete(t.mutes).where(key))
+            conn.execute(t.mutes.insert().values(chat_id=chat_id, topic=topic, until=until, silent=silent, created_at=now))
 
 
-def unmute(store: Store, chat_id: int, topics: Iterable[str] | None = None) -> int:
-    """Lift mutes (all of the chat's when topics is None); how many were lifted."""
-    query = update(t.subscriptions).where(t.subscriptions.c.chat_id == chat_id, t.subscriptions.c.muted_until.is_not(None))
+def unmute(store: Store, chat_id: int, topics: Iterable[str] | None = None, now: datetime | None = None) -> int:
+    """Lift mutes (all of the chat's when topics is None); how many still running were lifted."""
+    query = delete(t.mutes).where(t.mutes.c.chat_id == chat_id)
     if topics is not None:
-        query = query.where(t.subscriptions.c.topic.in_(list(topics)))
+        query = query.where(t.mutes.c.topic.in_(list(topics)))
     with store.engine.begin() as conn:
-        return conn.execute(query.values(muted_until=None)).rowcount
+        if now is not None:
+            conn.execute(query.where(t.mutes.c.until <= now))  # expired ones are not counted as lifted
+        return conn.execute(query).rowcount
+
+
+def mutes(store: Store, chat_id: int, now: datetime) -> dict[str, tuple[datetime, bool]]:
+    """Topic -> (until, silent), for mutes still running."""
+    m = t.mutes.c
+    query = select(m.topic, m.until, m.silent).where(m.chat_id == chat_id, m.until > now)
+    with store.engine.connect() as conn:
+        return {r.topic: (r.until, bool(r.silent)) for r in conn.execute(query)}
 
 
 def muted_topics(store: Store, chat_id: int, now: datetime) -> dict[str, datetime]:
-    """Topic -> muted until, for mutes still running."""
-    subs = t.subscriptions.c
-    query = select(subs.topic, subs.muted_until).where(subs.chat_id == chat_id, subs.muted_until > now)
-    with store.engine.connect() as conn:
-        return {r.topic: r.muted_until for r in conn.execute(query)}
+    """Topic -> muted until, for mutes (not silenced topics) still running."""
+    return {topic: until for topic, (until, silent) in mutes(store, chat_id, now).items() if not silent}
 
 
 def stored_chats(store: Store) -> StoredChats:
@@ -261,6 +279,14 @@ def mark_sent_many(store: Store, row_ids: Iterable[int], now: datetime, message_
 def set_feedback(store: Store, row_id: int, choice: str) -> None:
     with store.engine.begin() as conn:
         conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(feedback=choice))
+
+
+def telegram_sent_since(store: Store, since: datetime) -> int:
+    """Alerts Telegram confirmed since a time (console and JSONL lines are not alerts sent)."""
+    o = t.outbox.c
+    query = select(func.count()).where(o.target.like("tg:%"), o.kind == "alert", o.status == "sent", o.sent_at >= since)
+    with store.engine.connect() as conn:
+        return conn.execute(query).scalar() or 0
 
 
 def queue_depth(store: Store) -> dict[str, int]:

@@ -156,6 +156,7 @@ chats = Table(
     Column("quiet_hours", String(16)),  # "22:00-07:00"; "" = none
     Column("timezone", String(64)),
     Column("thread_id", BigInteger),  # forum topic; 0 = the main thread
+    Column("silent", Boolean),  # alerts arrive without notification; NULL = off
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("language", String(16)),  # chosen with /settings lang; None = tg_language
@@ -170,6 +171,18 @@ subscriptions = Table(
     Column("topic", String(100), primary_key=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("muted_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A topic muted (or silenced: delivered without notification) in a chat until a time. Kept apart
+# from subscriptions so that muting never subscribes a chat to anything.
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("topic", String(100), primary_key=True),
+    Column("until", UTCDateTime, nullable=False),
+    Column("silent", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -202,7 +215,22 @@ def _chat_languages(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE chats ADD COLUMN {name} VARCHAR(16)"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _chat_languages]
+def _mutes_apart_and_silent(conn: Connection) -> None:
+    """Mutes get their own table (a mute used to upsert an active subscription), chats a silent flag."""
+    from sqlalchemy import text, update
+
+    mutes.create(conn, checkfirst=True)
+    subs = subscriptions.c
+    rows = conn.execute(select(subs.chat_id, subs.topic, subs.muted_until, subs.created_at)
+                        .where(subs.muted_until.is_not(None))).all()
+    if rows:
+        conn.execute(mutes.insert(), [{"chat_id": r.chat_id, "topic": r.topic, "until": r.muted_until,
+                                       "silent": False, "created_at": r.created_at} for r in rows])
+        conn.execute(update(subscriptions).values(muted_until=None))
+    conn.execute(text("ALTER TABLE chats ADD COLUMN silent BOOLEAN"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

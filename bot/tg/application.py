@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from html import escape
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -29,6 +30,7 @@ from bot.errors import WirewatchError
 from bot.i18n import DEFAULT, LANGUAGES, translation
 from bot.store import chats as db
 from bot.tg import handlers_admin as admin
+from bot.tg import handlers_mute as muting
 from bot.tg import handlers_opml as opml
 from bot.tg import handlers_user as user
 from bot.tg.delivery import TelegramDelivery
@@ -59,7 +61,7 @@ def register(application: Application) -> None:
     only_new = filters.UpdateType.MESSAGE
     commands = {
         "start": user.start, "help": user.help_command, "topics": user.topics, "subscribe": user.subscribe,
-        "unsubscribe": user.unsubscribe, "mute": user.mute, "unmute": user.unmute, "settings": user.settings,
+        "unsubscribe": user.unsubscribe, "mute": muting.mute, "unmute": muting.unmute, "settings": user.settings,
         "why": user.why, "test": user.test, "feeds": admin.feeds, "addfeed": admin.addfeed,
         "removefeed": admin.removefeed, "status": admin.status, "reload": admin.reload,
         "export": opml.export, "import": opml.import_feeds,
@@ -124,8 +126,39 @@ async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     host.refresh_routes()
 
 
+SORRY = "Sorry, something went wrong; the admins were told."
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("telegram handler failed for %r", update, exc_info=context.error)
+    """No failure leaves a user without an answer: log it once, answer, tell the admin chat."""
+    error = context.error
+    what = _describe(update)
+    log.error("telegram handler failed for %s", what, exc_info=(type(error), error, error.__traceback__))
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(SORRY)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(SORRY, do_quote=False)
+        chat = host_of(context).runtime.config.telegram.admin_chat
+        if chat:
+            text = f"⚠️ A command failed: {escape(what)}\n<code>{escape(type(error).__name__)}: {escape(str(error)[:500])}</code>"
+            await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:  # the answer itself failed: the log line above has the cause
+        log.warning("could not report the failure: %s", exc)
+
+
+def _describe(update: object) -> str:
+    """The update in a few words for the log and the admin chat: who, where, what."""
+    if not isinstance(update, Update):
+        return repr(update)[:200]
+    chat = update.effective_chat.id if update.effective_chat else "?"
+    user = update.effective_user.id if update.effective_user else "?"
+    if update.callback_query is not None:
+        return f"button {update.callback_query.data!r} in chat {chat} by user {user}"
+    text = update.effective_message.text if update.effective_message else None
+    return f"{(text or 'update')[:200]!r} in chat {chat} by user {user}"
 
 
 def build_application(host: Host, limits: Limits) -> Application:
@@ -217,6 +250,13 @@ class TelegramService:
         """Tell the admin chat about feeds that started failing or recovered."""
         for text in feed_notices(outcomes, self.host.runtime.config.telegram.failing_after):
             await self.notify_admin(text)
+
+    async def tell(self, chat_id: int, text: str) -> None:
+        """Best effort: a notice (HTML) to one chat; a failure is logged."""
+        try:
+            await self.application.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("notice to chat %s not sent: %s", chat_id, exc)
 
     async def notify_admin(self, text: str) -> None:
         """Best effort: a notice to the admin chat (always logged)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -94,13 +95,14 @@ class TelegramDelivery:
         alert = alert_from_json(row.payload)
         try:
             if row.kind == "alert":
-                if self._muted(chat_id, alert, now):
+                muted, silent = self._mutes(chat_id, alert, now)
+                if muted:
                     db.set_status(self.store, [row.id], "muted", "topic muted in this chat")
                     return Next.GO_ON, 0
                 if until := hold_until(prefs, now):
                     db.hold(self.store, row.id, until)
                     return Next.GO_ON, 0
-                ref = await self.sink.send_alert(chat_id, row, prefs)
+                ref = await self.sink.send_alert(chat_id, row, replace(prefs, silent=prefs.silent or silent))
             else:
                 ref = await self._update(chat_id, row, alert, prefs, now)
                 if ref is None:
@@ -110,11 +112,15 @@ class TelegramDelivery:
         self.store.mark_sent(row.id, self.clock(), ref)
         return Next.GO_ON, 1
 
-    def _muted(self, chat_id: int, alert: Alert, now: datetime) -> bool:
+    def _mutes(self, chat_id: int, alert: Alert, now: datetime) -> tuple[bool, bool]:
+        """(muted, silent): every topic of the alert that the chat follows is muted; or each is
+        muted or silenced, so the alert goes without notification."""
         wanted = self.wants_for(chat_id)
         topics = [t for t in alert.topics if wanted is None or t in wanted] or list(alert.topics)
-        muted = db.muted_topics(self.store, chat_id, now)
-        return all(t in muted for t in topics)
+        mutes = db.mutes(self.store, chat_id, now)
+        loud = [t for t in topics if t not in mutes]
+        audible = [t for t in topics if t not in mutes or mutes[t][1]]
+        return not audible, not loud
 
     async def _update(self, chat_id: int, row: TgRow, update: Alert, prefs: ChatPrefs, now: datetime) -> str | None:
         """Edit the story's alert; a message id, or None when the update was held or settled."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import ChatSettings
@@ -17,6 +17,7 @@ from bot.i18n import LANGUAGES, Tr, pick, translation
 from bot.store.chats import ChatRow
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?([0-5]\d))?$", re.IGNORECASE)
 DEFAULT_DIGEST_TIMES = (time(8, 0), time(18, 0))
 
 
@@ -30,10 +31,11 @@ class ChatPrefs:
     timezone: str = "UTC"
     thread_id: int | None = None
     language: str = DEFAULT_LANGUAGE  # of its replies and alerts (bot.i18n)
+    silent: bool = False  # alerts arrive without notification (disable_notification)
 
     @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    def zone(self) -> tzinfo:
+        return zone_of(self.timezone)
 
 
 def parse_clock(text: str) -> time:
@@ -54,11 +56,34 @@ def parse_range(text: str) -> tuple[time, time]:
     return first, last
 
 
+def _offset(name: str) -> timedelta | None:
+    """'+03:00', 'UTC+3', '-0530' -> the offset; None when the name is not an offset."""
+    m = _OFFSET.match(name.strip().replace(" ", ""))
+    if not m:
+        return None
+    span = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+    return -span if m.group(1) == "-" else span
+
+
+def zone_of(name: str) -> tzinfo:
+    """An IANA zone, or a fixed UTC offset stored as 'UTC+03:00' (see check_zone)."""
+    span = _offset(name)
+    return ZoneInfo(name) if span is None else timezone(span, name)
+
+
 def check_zone(name: str) -> str:
+    """The zone's stored name: an IANA name as given, a UTC offset as 'UTC+03:00'."""
+    span = _offset(name)
+    if span is not None:
+        if not timedelta(hours=-12) <= span <= timedelta(hours=14):
+            raise ValueError(f"{name!r} is not a UTC offset (from -12:00 to +14:00)")
+        sign, minutes = "-" if span < timedelta(0) else "+", int(abs(span).total_seconds()) // 60
+        return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Baghdad)") from None
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Baghdad, "
+                         "or a UTC offset such as +03:00)") from None
     return name
 
 
@@ -81,6 +106,7 @@ def merge_prefs(config: ChatSettings | None, stored: ChatRow | None, default_zon
         timezone=stored.timezone or prefs.timezone,
         thread_id=prefs.thread_id if stored.thread_id is None else (stored.thread_id or None),
         language=pick(stored.language, stored.tg_language),
+        silent=prefs.silent if stored.silent is None else stored.silent,
     )
 
 
@@ -93,7 +119,7 @@ def in_quiet(prefs: ChatPrefs, now: datetime) -> bool:
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def _next_local(now: datetime, at: time, zone: ZoneInfo) -> datetime:
+def _next_local(now: datetime, at: time, zone: tzinfo) -> datetime:
     """The first moment after `now` when the local clock reads `at`."""
     local = now.astimezone(zone)
     candidate = datetime.combine(local.date(), at, zone)
@@ -140,4 +166,5 @@ def describe(prefs: ChatPrefs, tr: Tr | None = None) -> str:
     thread = str(prefs.thread_id) if prefs.thread_id else _("main")
     return "\n".join([_("mode: {mode}").format(mode=mode), _("quiet hours: {quiet}").format(quiet=quiet),
                       _("time zone: {zone}").format(zone=prefs.timezone), _("thread: {thread}").format(thread=thread),
+                      _("silent: {state}").format(state=_("on") if prefs.silent else _("off")),
                       _("language: {language}").format(language=LANGUAGES[prefs.language])])

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from bot.alerts.compose import ALSO_LIMIT
 from bot.i18n import RLM, Tr, directed, translation
 from bot.models import Alert
+from bot.tg.digest import zone_of
 
 ENGLISH = translation("en")
 
@@ -41,7 +42,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def when(published: datetime, zone: str, tr: Tr = ENGLISH) -> str:
-    return tr.when(published, zone)
+    return tr.when(published, zone_of(zone))
 
 
 def also_line(sources: Sequence[str], tr: Tr = ENGLISH, limit: int = ALSO_LIMIT) -> str:

@@ -70,6 +70,9 @@ async def add_from_url(update: Update, context: ContextTypes.DEFAULT_TYPE, url: 
     announces (follow=True only: a discovered URL is never searched again)."""
     host = host_of(context)
     tr = chat_tr(host, update)
+    if known := find_feed(host, url):
+        await reply(update, _already(known, tr))
+        return
     result = await host.fetcher.fetch(FeedForUpdate(0, url, name or url))
     if result.status is FetchStatus.ERROR:
         await reply(update, tr._("Not added: {url} could not be fetched: {error}").format(
@@ -83,12 +86,24 @@ async def add_from_url(update: Update, context: ContextTypes.DEFAULT_TYPE, url: 
         else:
             await reply(update, tr._("Not added: {url} is not a feed: {error}").format(url=escape(url), error=escape(str(exc))))
         return
+    if result.final_url and (known := find_feed(host, result.final_url)):
+        await reply(update, _already(known, tr))
+        return
     name = clip(name or parsed.title or url, 200)
     feed_id = host.store.add_feed(url, name, "admin", host.clock())
+    stored = host.seed_feed(feed_id, result, parsed)  # what the feed holds now is stored, never alerted
     where = " " + tr._("(announced by {page})").format(page=escape(found_on)) if found_on else ""
-    added = tr.n_("Added feed #{id} {name}{where} ({n} entry now).", "Added feed #{id} {name}{where} ({n} entries now).",
-                  len(parsed.entries)).format(id=feed_id, name=f"<b>{escape(name)}</b>", where=where, n=len(parsed.entries))
-    await reply(update, added + " " + tr._("Its current items are stored without alerting; new ones alert from the next poll."))
+    n = len(parsed.entries)
+    added = tr.n_("Added feed #{id} {name}{where} ({n} entry now, {stored} stored without alerting); "
+                  "new items alert from the next poll.",
+                  "Added feed #{id} {name}{where} ({n} entries now, {stored} stored without alerting); "
+                  "new items alert from the next poll.", n)
+    await reply(update, added.format(id=feed_id, name=f"<b>{escape(name)}</b>", where=where, n=n, stored=stored))
+
+
+def _already(feed: FeedRow, tr) -> str:
+    return tr._("Already polled: feed #{id} {name} ({url}). Nothing changed.").format(
+        id=feed.id, name=f"<b>{escape(feed.name)}</b>", url=escape(feed.url))
 
 
 async def offer_alternates(update: Update, context: ContextTypes.DEFAULT_TYPE, body: bytes, page: str,
@@ -159,6 +174,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     tr = chat_tr(host, update)
     prefix = tr._("Reloaded") if ok else tr._("Not reloaded (the running configuration is kept)")
     await reply(update, explain.clip_html(f"{prefix}: {escape(message)}"))
+    await host.announce()  # chats that lost a topic whose rule file is gone
 
 
 def today_start(now: datetime, zone: str) -> datetime:
@@ -172,6 +188,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cfg = host.runtime.config
     now = host.clock()
     failing = [f for f in host.store.feeds(active_only=True) if f.error_count >= cfg.telegram.failing_after]
-    counts = host.store.counts(today_start(now, cfg.bot.timezone))
+    since = today_start(now, cfg.bot.timezone)
+    counts = host.store.counts(since) | {"alerts_sent": db.telegram_sent_since(host.store, since)}
     text = explain.status_text(db.queue_depth(host.store), counts, failing, host.last_cycle_seconds, chat_tr(host, update))
     await reply(update, text)

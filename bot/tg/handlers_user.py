@@ -1,16 +1,15 @@
 """Commands for everyone (private chats and groups; in groups only administrators change settings):
-/start /help /topics /subscribe /unsubscribe /mute /unmute /settings /why /test.
+/start /help /topics /subscribe /unsubscribe /settings /why /test (/mute /unmute: handlers_mute).
 
 Every reply is in the chat's language: `tr = chat_tr(host, update)` once per update, passed on.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
 from html import escape
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.i18n import N_, Tr
@@ -26,16 +25,14 @@ from bot.tg.host import (
     is_bot_admin,
     remember_chat,
     reply,
-    resolve_topics,
     subscribed,
     topic_names,
 )
-from bot.tg.keyboards import topics_keyboard
 from bot.tg.settings import apply_settings
+from bot.tg.topic_args import parse_duration, resolve  # noqa: F401  (parse_duration: used by tests)
+from bot.tg.topics_view import topics_page
 
 REFUSED = N_("Only administrators of this chat can change what it receives.")
-_DURATION = re.compile(r"^(\d+)\s*(m|min|h|d|w)$", re.IGNORECASE)
-_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 USER_COMMANDS = [
     ("start", N_("start receiving alerts here")),
@@ -43,9 +40,9 @@ USER_COMMANDS = [
     ("topics", N_("list topics; subscribe or unsubscribe with a tap")),
     ("subscribe", N_("[@channel] TOPIC: get alerts for a topic (here, or in a channel you administer)")),
     ("unsubscribe", N_("[@channel] TOPIC: stop alerts for a topic")),
-    ("mute", N_("TOPIC [2h|1d]: pause a topic (all: every topic)")),
+    ("mute", N_("TOPIC [2h|1d] [silent]: pause a topic, or deliver it silently")),
     ("unmute", N_("[TOPIC]: resume muted topics")),
-    ("settings", N_("delivery mode, digest times, quiet hours, time zone, language")),
+    ("settings", N_("delivery mode, digest times, quiet hours, time zone, silent, language")),
     ("why", N_("reply to an alert: why it matched, which story")),
     ("test", N_("TEXT: which topics would match this text")),
 ]
@@ -58,14 +55,6 @@ ADMIN_COMMANDS = [
     ("export", N_("the feed list as an OPML file")),
     ("import", N_("reply to an OPML file: add its feeds")),
 ]
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90m', '2h', '1d', '1w' -> timedelta; ValueError otherwise."""
-    m = _DURATION.match(text.strip())
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30m, 2h, 1d, 1w)")
-    return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 def help_text(admin: bool, tr: Tr) -> str:
@@ -104,22 +93,11 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host = host_of(context)
     remember_chat(host, update)
     tr = chat_tr(host, update)
-    names = topic_names(host)
-    if not names:
+    if not host.runtime.topics:
         await reply(update, tr._("No topics are configured yet."))
         return
-    chat_id = update.effective_chat.id
-    mine, muted = subscribed(host, chat_id), db.muted_topics(host.store, chat_id, host.clock())
-    lines = [tr._("<b>Topics</b> (✅ = this chat gets it; tap to change)")]
-    for tid, topic in host.runtime.topics.items():
-        state = "✅" if tid in mine else "➖"
-        note = " — " + tr._("muted until {when}").format(when=_until(muted[tid], tr)) if tid in muted else ""
-        lines.append(f"{state} <b>{escape(topic.name)}</b> <code>{escape(tid)}</code>{note}\n   {escape(topic.description)}")
-    await reply(update, explain.clip_html("\n".join(lines)), reply_markup=topics_keyboard(names, mine))
-
-
-def _until(when: datetime, tr: Tr) -> str:
-    return tr._("unmuted") if when.year >= 9999 else tr.when(when, "UTC")
+    text, markup = topics_page(host, update.effective_chat.id, 0, tr)
+    await reply(update, text, reply_markup=markup)
 
 
 async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, active: bool) -> None:
@@ -129,26 +107,46 @@ async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, act
     if target is None:
         return
     if not target.args:
-        usage = tr._("Usage: /subscribe [@channel] TOPIC — see /topics for the list.") if active else \
-            tr._("Usage: /unsubscribe [@channel] TOPIC — see /topics for the list.")
+        usage = tr._("Usage: /subscribe [@channel] TOPIC [TOPIC …] (spaces or commas; all: every topic) — "
+                     "see /topics.") if active else \
+            tr._("Usage: /unsubscribe [@channel] TOPIC [TOPIC …] (spaces or commas; all: every topic) — see /topics.")
         await reply(update, target.prefix(usage))
         return
     if not await may_change_target(update, context, target):
         await reply(update, tr._(REFUSED))
         return
-    found, unknown = resolve_topics(host, target.args)
+    named = resolve(target.args, topic_names(host))
+    before = set(subscribed(host, target.chat_id))
+    change = [t for t in named.found if (t in before) != active]
+    if change:
+        if not target.channel:
+            remember_chat(host, update)
+        db.set_subscription(host.store, target.chat_id, change, active, host.clock())
+        host.refresh_routes()
+    unchanged = [t for t in named.found if t not in change]
+    await reply(update, target.prefix(change_text(host, active, change, unchanged, named.unknown, tr)))
+
+
+def change_text(host, active: bool, changed: list[str], unchanged: list[str], unknown: tuple[str, ...],
+                tr: Tr) -> str:
+    """What /subscribe or /unsubscribe actually did, topic by topic."""
+    names = topic_names(host)
+
+    def shown(topics) -> str:
+        return tr._(", ").join(escape(names.get(t, t)) for t in topics)
+
+    lines = []
+    if changed:
+        done = tr._("Subscribed to {topics}.") if active else tr._("Unsubscribed from {topics}.")
+        lines.append(done.format(topics=shown(changed)))
+    if unchanged:
+        same = tr._("Already subscribed to {topics}.") if active else tr._("Not subscribed to {topics}.")
+        lines.append(same.format(topics=shown(unchanged)))
     if unknown:
         known = ", ".join(host.runtime.topics) or tr._("none")
-        await reply(update, tr._("Unknown topic: {words}. Known topics: {known}.")
-                    .format(words=escape(" ".join(unknown)), known=escape(known)))
-        return
-    if not target.channel:
-        remember_chat(host, update)
-    db.set_subscription(host.store, target.chat_id, found, active, host.clock())
-    host.refresh_routes()
-    names = tr._(", ").join(escape(topic_names(host)[t]) for t in found)
-    done = tr._("Subscribed to {topics}.") if active else tr._("Unsubscribed from {topics}.")
-    await reply(update, target.prefix(done.format(topics=names)))
+        lines.append(tr._("Unknown topic: {words}. Known topics: {known}.").format(
+            words=escape(", ".join(unknown)), known=escape(known)))
+    return "\n".join(lines) or tr._("Nothing changed.")
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -157,61 +155,6 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _change_topics(update, context, False)
-
-
-async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host = host_of(context)
-    tr = chat_tr(host, update)
-    target = await target_of(update, context, tr)
-    if target is None:
-        return
-    args = target.args
-    if not args:
-        await reply(update, tr._("Usage: /mute [@channel] TOPIC [DURATION] — e.g. /mute anbar 2h; /mute all 1d."))
-        return
-    if not await may_change_target(update, context, target):
-        await reply(update, tr._(REFUSED))
-        return
-    until, length = db.FOREVER, tr._("until /unmute")
-    if len(args) > 1 and _DURATION.match(args[-1]):
-        span = parse_duration(args.pop())
-        until, length = host.clock() + span, tr._("for {span}").format(span=_span(span))
-    chat_id = target.chat_id
-    found, unknown = (subscribed(host, chat_id), []) if args == ["all"] else resolve_topics(host, args)
-    if unknown or not found:
-        words = " ".join(unknown) or tr._("none subscribed")
-        await reply(update, tr._("Unknown topic: {words}. See /topics.").format(words=escape(words)))
-        return
-    db.mute(host.store, chat_id, found, until, host.clock())
-    names = tr._(", ").join(escape(topic_names(host)[t]) for t in found)
-    await reply(update, target.prefix(tr._("Muted {topics} {length}.").format(topics=names, length=length)))
-
-
-def _span(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds // 60}m"
-
-
-async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host = host_of(context)
-    tr = chat_tr(host, update)
-    target = await target_of(update, context, tr)
-    if target is None:
-        return
-    if not await may_change_target(update, context, target):
-        await reply(update, tr._(REFUSED))
-        return
-    found, unknown = resolve_topics(host, target.args) if target.args else (None, [])
-    if unknown:
-        await reply(update, tr._("Unknown topic: {words}. See /topics.").format(words=escape(" ".join(unknown))))
-        return
-    lifted = db.unmute(host.store, target.chat_id, found)
-    done = tr.n_("Unmuted {n} topic.", "Unmuted {n} topics.", lifted).format(n=lifted) if lifted else \
-        tr._("Nothing was muted.")
-    await reply(update, target.prefix(done))
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -228,7 +171,8 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             remember_chat(host, update)
         message = update.effective_message
         thread = message.message_thread_id if message and not target.channel else None
-        error = apply_settings(host.store, target.chat_id, target.args, host.clock(), thread, tr)
+        private = update.effective_chat.type == ChatType.PRIVATE and not target.channel
+        error = apply_settings(host.store, target.chat_id, target.args, host.clock(), thread, private, tr)
         if error:
             await reply(update, escape(error))
             return
@@ -240,7 +184,8 @@ def settings_text(prefs, tr: Tr, channel: bool) -> str:
     from bot.tg.digest import describe
 
     hint = tr._("Change with e.g. /settings mode digest 08:00,18:00 · /settings quiet 22:00-07:00 · "
-                "/settings tz Asia/Baghdad · /settings thread here · /settings lang ar · /settings reset")
+                "/settings tz Asia/Baghdad · /settings silent on · /settings thread here · /settings lang ar · "
+                "/settings reset")
     if not channel:
         hint += " · " + tr._("/settings @channel … for a channel you administer")
     return f"{tr._('<b>Settings</b>')}\n{escape(describe(prefs, tr))}\n\n{hint}"

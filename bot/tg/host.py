@@ -4,23 +4,27 @@ the small helpers every handler shares: who may do what, a chat's settings and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.alerts.compose import alert_from_json
 from bot.i18n import Tr, pick, translation
 from bot.ingest.fetch import Fetcher
+from bot.models import FetchResult, ParsedFeed
 from bot.runtime import Runtime
 from bot.store import chats as db
 from bot.store.db import Store
 from bot.tg.digest import ChatPrefs, merge_prefs
 
 HOST_KEY = "wirewatch.host"
+log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -38,6 +42,10 @@ class Host(Protocol):
     def refresh_routes(self) -> None: ...
 
     def reload_now(self) -> tuple[bool, str]: ...
+
+    def seed_feed(self, feed_id: int, result: FetchResult, parsed: ParsedFeed) -> int: ...
+
+    async def announce(self) -> None: ...
 
 
 def host_of(context: ContextTypes.DEFAULT_TYPE) -> Host:
@@ -67,18 +75,19 @@ def subscribed(host: Host, chat_id: int) -> list[str]:
     return [t for t in host.runtime.topics if wanted is None or t in wanted]
 
 
-def resolve_topics(host: Host, words: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Topic ids for words naming a topic by id or name (any case); and the words that name none."""
-    by_key = {}
-    for tid, topic in host.runtime.topics.items():
-        by_key[tid.casefold()] = by_key[topic.name.casefold()] = tid
-    found, unknown = [], []
-    text = " ".join(words).strip()
-    if text.casefold() in by_key:  # a multi-word topic name
-        return [by_key[text.casefold()]], []
-    for word in words:
-        (found if word.casefold() in by_key else unknown).append(by_key.get(word.casefold(), word))
-    return list(dict.fromkeys(found)), unknown
+def followed_topics(host: Host, row: db.TgRow) -> tuple[list[str], list[str]]:
+    """An alert's topics, and those of them its chat follows now (what 👍 👎 🔕 act on)."""
+    topics = list(alert_from_json(row.payload).topics)
+    wanted = chat_topics(host, row.chat_id)
+    return topics, [t for t in topics if wanted is None or t in wanted]
+
+
+async def set_markup(query, markup) -> None:
+    """Replace the buttons of the message a button was pressed on."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:  # unchanged buttons, or the message is gone: the choice is stored anyway
+        log.debug("buttons not updated: %s", exc)
 
 
 def chat_tr(host: Host, update: Update) -> Tr:

@@ -94,7 +94,7 @@ class TelegramSink:
         try:
             message = await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=self.previews,
-                message_thread_id=prefs.thread_id, reply_markup=markup,
+                message_thread_id=prefs.thread_id, reply_markup=markup, disable_notification=prefs.silent,
             )
         except TelegramError as exc:
             raise translate(exc, attempts) from exc
