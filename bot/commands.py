@@ -215,3 +215,61 @@ def _write_lines(lines, output: str | None) -> None:
         for line in lines:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
     tmp.replace(target)
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """`feeds export`: OPML of every polled feed on stdout. `feeds import FILE [--dry-run]`."""
+    from bot.config import load_config
+
+    config = load_config(config_path(args))
+    if args.action == "import":
+        return _import_feeds(config, args.file, args.dry_run)
+    from bot.feedlist import export_opml
+
+    store = _existing_store(config)
+    try:
+        sys.stdout.buffer.write(export_opml(config, store.feeds(active_only=True) if store else [], now_utc()))
+        sys.stdout.flush()
+    finally:
+        if store is not None:
+            store.close()
+    return EXIT_OK
+
+
+def _existing_store(config):
+    """The database if it exists (export must not create one), else None."""
+    from pathlib import Path
+
+    from bot.store.db import Store
+
+    url = config.bot.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    return Store.open(url)
+
+
+def _import_feeds(config, file: str, dry_run: bool) -> int:
+    from pathlib import Path
+
+    from bot.errors import InputError
+    from bot.feedlist import apply_import, plan_import
+    from bot.ingest.opml import read_opml
+    from bot.store.db import Store
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+    opml = read_opml(data, where=file)  # the whole file is checked before anything is stored
+    store = _existing_store(config) if dry_run else Store.open(config.bot.database_url)
+    try:
+        plan = plan_import(opml, config, store.feeds(active_only=False) if store else [])
+        if not dry_run:
+            apply_import(store, plan, now_utc())
+    finally:
+        if store is not None:
+            store.close()
+    print("\n".join(plan.lines(applied=not dry_run)))
+    if dry_run:
+        print("dry run: nothing changed", file=sys.stderr)
+    return EXIT_OK

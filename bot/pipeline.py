@@ -23,7 +23,7 @@ from bot.ingest.parse import parse_feed
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
 from bot.runtime import Runtime
-from bot.store.db import FeedRow, FeedState, ProcessedItem, Store
+from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
 from bot.stories.cluster import StoryClusterer
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,9 @@ class Pipeline:
         fresh = self.store.unseen(items, checked=set(checked) - stored)
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
+        # a feed imported from OPML was not fetched when added: its first fetch is its baseline,
+        # as /addfeed's is (nothing it held when it was added alerts)
+        everything_quiet = everything_quiet or (first and feed.origin == IMPORTED)
         views: dict[str, StoryView] = {}
         processed = [self._process(item, everything_quiet or (first and item.published < quiet_before), views)
                      for item in fresh]

@@ -77,6 +77,7 @@ class Sent:
     params: dict
     edits: int = 0
     deleted: bool = False
+    document: tuple[str, bytes] | None = None  # (file name, content) of a sent file
 
     @property
     def buttons(self) -> list[str]:
@@ -127,6 +128,8 @@ class Chat:
     type: str
     title: str | None = None
     members: dict[int, str] = field(default_factory=dict)  # user id -> status
+    username: str | None = None  # public channels and groups: @username
+    can_post: dict[int, bool] = field(default_factory=dict)  # channel administrators without the right to post
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -134,6 +137,8 @@ class Chat:
             out["first_name"] = f"User{self.id}"
         else:
             out["title"] = self.title or f"Group {self.id}"
+        if self.username:
+            out["username"] = self.username
         return out
 
 
@@ -153,6 +158,8 @@ class BotApiServer:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._callback_ids = itertools.count(1)
+        self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (file name, content)
+        self.languages: dict[int, str] = {}  # user id -> language_code sent with their updates
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
 
@@ -161,6 +168,7 @@ class BotApiServer:
     async def start(self) -> BotApiServer:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -188,6 +196,15 @@ class BotApiServer:
         chat.members.update({u: "member" for u in members} | {u: "administrator" for u in admins})
         return chat
 
+    def channel(self, chat_id: int, username: str, title: str = "", *, admins: list[int] = (),
+                members: list[int] = (), bot_admin: bool = True, bot_can_post: bool = True) -> Chat:
+        """A channel @username; the bot is one of its administrators unless bot_admin=False."""
+        chat = self.chats.setdefault(chat_id, Chat(chat_id, "channel", title or username, username=username))
+        chat.members.update({u: "member" for u in members} | {u: "administrator" for u in admins})
+        chat.members[BOT_ID] = "administrator" if bot_admin else "left"
+        chat.can_post[BOT_ID] = bot_can_post
+        return chat
+
     def fail(self, method: str, error: ApiError, *, times: int = 1, chat_id: int | None = None) -> None:
         """The next `times` calls of method (to chat_id, if given) fail with error."""
         self.faults[method].append(Fault(error, times, chat_id))
@@ -205,7 +222,10 @@ class BotApiServer:
     # ---- acting as users -----------------------------------------------------------------------
 
     def _user(self, user_id: int) -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "username": f"user{user_id}"}
+        out = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "username": f"user{user_id}"}
+        if user_id in self.languages:
+            out["language_code"] = self.languages[user_id]
+        return out
 
     def _chat(self, chat_id: int) -> Chat:
         return self.chats.get(chat_id) or (self.private(chat_id) if chat_id > 0 else self.group(chat_id))
@@ -217,7 +237,7 @@ class BotApiServer:
             self._changed.notify_all()
         return update
 
-    async def command(self, chat_id: int, user_id: int, text: str, *, reply_to: Sent | None = None,
+    async def command(self, chat_id: int, user_id: int, text: str, *, reply_to: Sent | dict | None = None,
                       thread_id: int | None = None) -> dict:
         """A user sends a message starting with a /command in a chat."""
         chat = self._chat(chat_id)
@@ -230,10 +250,35 @@ class BotApiServer:
         if word:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(word)}]
         if reply_to is not None:
-            message["reply_to_message"] = self._message_json(reply_to)
+            message["reply_to_message"] = reply_to if isinstance(reply_to, dict) else self._message_json(reply_to)
         if thread_id is not None:
             message |= {"message_thread_id": thread_id, "is_topic_message": True}
         return await self._push({"message": message})
+
+    async def document(self, chat_id: int, user_id: int, name: str, content: bytes, caption: str = "") -> dict:
+        """A user sends a file; returns the message (pass it as reply_to= to answer it)."""
+        chat = self._chat(chat_id)
+        file_id = f"doc{len(self.files) + 1}"
+        self.files[file_id] = (name, content)
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids[chat_id]), "date": int(time.time()), "chat": chat.to_json(),
+            "from": self._user(user_id), "document": {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                                      "file_name": name, "file_size": len(content)},
+        }
+        if caption:
+            message["caption"] = caption
+            if caption.startswith("/"):
+                message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
+        return (await self._push({"message": message}))["message"]
+
+    async def channel_post(self, chat_id: int, text: str) -> dict:
+        """A post in a channel (no sender user), e.g. a command typed there by an administrator."""
+        chat = self._chat(chat_id)
+        post: dict[str, Any] = {"message_id": next(self._message_ids[chat_id]), "date": int(time.time()),
+                                "chat": chat.to_json(), "sender_chat": chat.to_json(), "text": text}
+        if text.startswith("/"):
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self._push({"channel_post": post})
 
     async def service(self, chat_id: int, **fields: Any) -> dict:
         """A service message in a chat (e.g. migrate_to_chat_id=...)."""
@@ -423,12 +468,66 @@ class BotApiServer:
 
     def _m_setMyCommands(self, params: dict) -> bool:
         scope = params.get("scope") or {"type": "default"}
-        self.commands[json.dumps(scope, sort_keys=True)] = params["commands"]
+        language = f"|{params['language_code']}" if params.get("language_code") else ""  # "" = any language
+        self.commands[json.dumps(scope, sort_keys=True) + language] = params["commands"]
         return True
 
+    def _lookup(self, key: Any) -> Chat:
+        """A chat by id or by @username, as Telegram accepts either; 400 when there is none."""
+        if isinstance(key, str) and key.startswith("@"):
+            found = next((c for c in self.chats.values() if c.username and f"@{c.username}".lower() == key.lower()), None)
+        else:
+            found = self.chats.get(int(key))
+        if found is None:
+            raise ApiErrorRaised(ApiError(400, "Bad Request: chat not found"))
+        return found
+
+    def _m_getChat(self, params: dict) -> dict:
+        chat = self._lookup(params["chat_id"])
+        return chat.to_json() | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
+            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False, "premium_subscription": False,
+            "gifts_from_channels": False}}
+
     def _m_getChatMember(self, params: dict) -> dict:
-        status = self._chat(params["chat_id"]).members.get(params["user_id"], "left")
-        return _member(self._user(params["user_id"]), status)
+        chat, user_id = self._lookup(params["chat_id"]), int(params["user_id"])
+        if chat.type == "channel" and chat.members.get(BOT_ID) != "administrator":
+            raise ApiErrorRaised(ApiError(400, "Bad Request: member list is inaccessible"))
+        status = chat.members.get(user_id, "left")
+        user = self._me() if user_id == BOT_ID else self._user(user_id)
+        out = _member(user, status)
+        if chat.type == "channel" and status == "administrator":
+            out |= {"can_post_messages": chat.can_post.get(user_id, True), "can_edit_messages": True}
+        return out
+
+    def _m_sendDocument(self, params: dict) -> dict:
+        chat_id = params["chat_id"]
+        upload = params["document"]
+        content, name = upload.file.read(), upload.filename
+        caption = str(params.get("caption") or "")
+        sent = Sent(chat_id, next(self._message_ids[chat_id]), caption, self._check_caption(caption, params),
+                    params.get("reply_markup"), params.get("message_thread_id"), params, document=(name, content))
+        self.sent.append(sent)
+        file_id = f"sent{len(self.files) + 1}"
+        self.files[file_id] = (name, content)
+        return self._message_json(sent) | {"document": {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                                         "file_name": name, "file_size": len(content)}}
+
+    def _check_caption(self, caption: str, params: dict) -> str:
+        return self._check_text(caption, params.get("parse_mode")) if caption.strip() else ""
+
+    def _m_getFile(self, params: dict) -> dict:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            raise ApiErrorRaised(ApiError(400, "Bad Request: invalid file_id"))
+        name, content = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
+                "file_path": f"documents/{file_id}/{name}"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].split("/")[1] if "/" in request.match_info["path"] else ""
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id][1])
 
     def _m_getChatAdministrators(self, params: dict) -> list[dict]:
         chat = self._chat(params["chat_id"])

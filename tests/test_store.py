@@ -156,3 +156,31 @@ def test_outbox_retry_and_sent(store):
     store.mark_sent(tg.id, NOW, "777")
     assert store.sent_ref("tg:5", "s1") == "777"
     assert store.counts(NOW - timedelta(hours=1))["pending"] == 1
+
+
+def test_migration_adds_the_chat_language_columns(tmp_path):
+    """A database from before /settings lang gets chats.language and chats.tg_language, and keeps its chats."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Store.open(url).close()
+    s = Store.open(url)
+    before = schema.MIGRATIONS.index(schema._chat_languages) + 1  # the version this step upgrades
+    with s.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE chats DROP COLUMN language"))
+        conn.execute(text("ALTER TABLE chats DROP COLUMN tg_language"))
+        conn.execute(text("INSERT INTO chats (id, active, created_at, updated_at) VALUES (5, 1, '2026-01-01', '2026-01-01')"))
+        conn.execute(update(schema.meta).values(value=str(before)))
+    s.close()
+    s = Store.open(url)
+    try:
+        with s.engine.connect() as conn:
+            columns = {c["name"] for c in sa_inspect(conn).get_columns("chats")}
+            assert {"language", "tg_language"} <= columns
+            assert schema.current_version(conn) == schema.SCHEMA_VERSION
+        from bot.store import chats as db
+
+        assert db.get_chat(s, 5).language is None
+    finally:
+        s.close()

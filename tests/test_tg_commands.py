@@ -75,7 +75,7 @@ async def test_addfeed_validates_and_removefeed_keeps_config_feeds(bot_api, feed
     try:
         assert "is not a feed" in await ask(bot_api, ADMIN, ADMIN, f"/addfeed {feed_server.url('/page.html')}")
         added = await ask(bot_api, ADMIN, ADMIN, f"/addfeed {new_url}")
-        assert added.startswith("Added feed #2 Desert Dispatch (1 entries now, 1 stored without alerting)")
+        assert added.startswith("Added feed #2 Desert Dispatch (1 entry now, 1 stored without alerting)")
         assert [(f.url, f.origin) for f in app.store.feeds()][1] == (new_url, "admin")
         assert "config.toml" in await ask(bot_api, ADMIN, ADMIN, "/removefeed 1")
         assert len(app.store.feeds()) == 2
@@ -83,7 +83,7 @@ async def test_addfeed_validates_and_removefeed_keeps_config_feeds(bot_api, feed
         await app.stop()
 
     listed = summary(load_runtime(path))  # `wirewatch check` shows feeds added by command
-    assert "feeds added by /addfeed (1):" in listed and new_url in listed
+    assert "feeds added by /addfeed or import (1):" in listed and new_url in listed
     app = await start_app(path)  # they survive a restart, until removed
     try:
         assert len(app.store.feeds()) == 2

@@ -106,7 +106,7 @@ async def test_quiet_hours_hold_then_send_one_digest(bot_api, feed_server, tmp_p
         clock.advance(minutes=20)
         await app.deliver()
         [digest] = bot_api.messages(USER)
-        assert digest.text.startswith("Held during quiet hours · 2 alert(s)")
+        assert digest.text.startswith("Held during quiet hours · 2 alerts")
         assert STRIKE[1] in digest.text and COUNCIL[1] in digest.text and "also: Ledger" in digest.text
         rows = outbox(app, f"tg:{USER}")
         assert {(s, ref) for _, s, ref in rows} == {("sent", f"digest:{digest.message_id}")}
@@ -134,7 +134,7 @@ async def test_digest_mode_sends_at_digest_times(bot_api, feed_server, tmp_path)
         clock.advance(minutes=31)
         await app.deliver()
         [digest] = bot_api.messages(USER)
-        assert digest.text.startswith("Digest · 3 alert(s)")
+        assert digest.text.startswith("Digest · 3 alerts")
         assert [line for line in digest.text.split("\n") if line.startswith("Report")] == []  # headlines only
         assert all(title in digest.text for title, _, _ in outbox(app, f"tg:{USER}"))
     finally:
@@ -157,6 +157,6 @@ async def test_a_failed_digest_backs_off_and_is_sent_later(bot_api, feed_server,
         clock.advance(seconds=6)
         await app.deliver()
         [digest] = bot_api.messages(USER)
-        assert digest.text.startswith("Held during quiet hours · 2 alert(s)")
+        assert digest.text.startswith("Held during quiet hours · 2 alerts")
     finally:
         await app.stop()

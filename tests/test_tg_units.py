@@ -106,12 +106,15 @@ def test_feedback_keyboard_marks_the_choice_and_fits():
         (["quiet", "off"], {"quiet_hours": ""}),
         (["tz", "Asia/Baghdad"], {"timezone": "Asia/Baghdad"}),
         (["thread", "off"], {"thread_id": 0}),
+        (["lang", "AR"], {"language": "ar"}),
+        (["lang", "en-GB"], {"language": "en"}),
+        (["lang", "auto"], {"language": None}),
         (["tz", "+03:00"], {"timezone": "UTC+03:00"}),
         (["tz", "UTC-5:30"], {"timezone": "UTC-05:30"}),
         (["silent", "on"], {"silent": True}),
         (["silent", "OFF"], {"silent": False}),
         (["reset"], {"mode": None, "digest_times": None, "quiet_hours": None, "timezone": None, "thread_id": None,
-                     "silent": None}),
+                     "silent": None, "language": None}),
     ],
 )
 def test_parse_settings(args, values):
@@ -129,6 +132,7 @@ def test_parse_settings(args, values):
         (["tz", "Mars/Base"], "unknown time zone"),
         (["tz", "+15:00"], "not a UTC offset"),
         (["volume", "11"], "Usage"),
+        (["lang", "klingon"], "Unknown language klingon: use one of en, ar, or auto"),
     ],
 )
 def test_parse_settings_errors(args, error):

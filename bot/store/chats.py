@@ -18,7 +18,7 @@ from bot.store import schema as t
 from bot.store.db import Store
 
 FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # until of a mute without a duration
-SETTINGS = ("mode", "digest_times", "quiet_hours", "timezone", "thread_id", "silent")
+SETTINGS = ("mode", "digest_times", "quiet_hours", "timezone", "thread_id", "silent", "language")
 
 
 def tg_target(chat_id: int) -> str:
@@ -41,6 +41,8 @@ class ChatRow:
     timezone: str | None = None
     thread_id: int | None = None
     silent: bool | None = None
+    language: str | None = None  # chosen with /settings lang
+    tg_language: str | None = None  # Telegram's language_code for the chat's user (private chats)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class TgRow:
 def _chat(row: Any) -> ChatRow:
     times = tuple(row.digest_times) if row.digest_times is not None else None
     return ChatRow(row.id, row.title, row.kind, row.active, row.inactive_reason, row.moved_to,
-                   row.mode, times, row.quiet_hours, row.timezone, row.thread_id, row.silent)
+                   row.mode, times, row.quiet_hours, row.timezone, row.thread_id, row.silent, row.language,
+                   row.tg_language)
 
 
 def get_chat(store: Store, chat_id: int) -> ChatRow | None:
@@ -99,11 +102,14 @@ def _ensure(conn: Connection, chat_id: int, now: datetime, **values: Any) -> Non
         conn.execute(t.chats.insert().values(id=chat_id, created_at=now, updated_at=now, **{"active": True, **values}))
 
 
-def register_chat(store: Store, chat_id: int, title: str | None, kind: str | None, now: datetime) -> bool:
-    """Record a chat seen in Telegram; reactivate it if it had blocked the bot. True if reactivated."""
+def register_chat(store: Store, chat_id: int, title: str | None, kind: str | None, now: datetime,
+                  tg_language: str | None = None) -> bool:
+    """Record a chat seen in Telegram (and its user's language_code, if given); reactivate it if
+    it had blocked the bot. True if reactivated."""
     before = get_chat(store, chat_id)
+    extra = {"tg_language": tg_language} if tg_language else {}
     with store.engine.begin() as conn:
-        _ensure(conn, chat_id, now, title=title, kind=kind, active=True, inactive_reason=None)
+        _ensure(conn, chat_id, now, title=title, kind=kind, active=True, inactive_reason=None, **extra)
     return before is not None and not before.active
 
 

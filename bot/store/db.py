@@ -20,6 +20,8 @@ from bot.errors import WirewatchError
 from bot.models import FeedForUpdate, Item, Match, StoryDecision
 from bot.store import schema as t
 
+IMPORTED = "import"  # feeds.origin of a feed added from an OPML file (others: "config", "admin")
+
 
 @dataclass(frozen=True)
 class FeedRow:

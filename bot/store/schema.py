@@ -23,7 +23,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
@@ -157,6 +159,8 @@ chats = Table(
     Column("silent", Boolean),  # alerts arrive without notification; NULL = off
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("language", String(16)),  # chosen with /settings lang; None = tg_language
+    Column("tg_language", String(16)),  # the language_code Telegram last sent for a private chat's user
 )
 
 # Topics added (active) or removed (not active) by chat command, over the config's topics.
@@ -203,6 +207,14 @@ def _index_outbox_story(conn: Connection) -> None:
     next(i for i in outbox.indexes if i.name == "ix_outbox_story").create(conn, checkfirst=True)
 
 
+def _chat_languages(conn: Connection) -> None:
+    """chats.language (/settings lang) and chats.tg_language (Telegram's language_code)."""
+    have = {c["name"] for c in inspect(conn).get_columns("chats")}
+    for name in ("language", "tg_language"):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE chats ADD COLUMN {name} VARCHAR(16)"))
+
+
 def _mutes_apart_and_silent(conn: Connection) -> None:
     """Mutes get their own table (a mute used to upsert an active subscription), chats a silent flag."""
     from sqlalchemy import text, update
@@ -218,7 +230,7 @@ def _mutes_apart_and_silent(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE chats ADD COLUMN silent BOOLEAN"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent]
+MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -30,9 +30,11 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.errors import WirewatchError
+from bot.i18n import DEFAULT, LANGUAGES, translation
 from bot.store import chats as db
 from bot.tg import handlers_admin as admin
 from bot.tg import handlers_mute as muting
+from bot.tg import handlers_opml as opml
 from bot.tg import handlers_user as user
 from bot.tg.delivery import TelegramDelivery
 from bot.tg.explain import feed_notices
@@ -88,9 +90,14 @@ def register(application: Application) -> None:
         "unsubscribe": user.unsubscribe, "mute": muting.mute, "unmute": muting.unmute, "settings": user.settings,
         "why": user.why, "test": user.test, "feeds": admin.feeds, "addfeed": admin.addfeed,
         "removefeed": admin.removefeed, "status": admin.status, "reload": admin.reload,
+        "export": opml.export, "import": opml.import_feeds,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=only_new))
+    # A file sent with "/import" as its caption (CommandHandler reads message text only).
+    caption = filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)") & only_new
+    application.add_handler(MessageHandler(caption, opml.import_feeds))
+    application.add_handler(CallbackQueryHandler(admin.addfeed_choice, pattern=r"^af:"))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -98,15 +105,19 @@ def register(application: Application) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Register the command menu: user commands for all, plus admin commands for admins."""
-    everyone = [BotCommand(name, text) for name, text in user.USER_COMMANDS]
-    await application.bot.set_my_commands(everyone)
-    admins = everyone + [BotCommand(name, text) for name, text in user.ADMIN_COMMANDS]
-    for admin_id in host_of_app(application).runtime.config.telegram.admins:
-        try:
-            await application.bot.set_my_commands(admins, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as exc:  # an admin who never opened a chat with the bot
-            log.info("admin command menu not set for %s: %s", admin_id, exc)
+    """Register the command menu: user commands for all (in each shipped language: Telegram shows
+    users the menu of their language_code), plus admin commands for admins."""
+    admin_ids = host_of_app(application).runtime.config.telegram.admins
+    for language in LANGUAGES:
+        tr, code = translation(language), None if language == DEFAULT else language
+        everyone = [BotCommand(name, tr._(text)) for name, text in user.USER_COMMANDS]
+        await application.bot.set_my_commands(everyone, language_code=code)
+        admins = everyone + [BotCommand(name, tr._(text)) for name, text in user.ADMIN_COMMANDS]
+        for admin_id in admin_ids:
+            try:
+                await application.bot.set_my_commands(admins, scope=BotCommandScopeChat(admin_id), language_code=code)
+            except TelegramError as exc:  # an admin who never opened a chat with the bot
+                log.info("admin command menu not set for %s: %s", admin_id, exc)
 
 
 async def post_shutdown(application: Application) -> None:

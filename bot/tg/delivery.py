@@ -18,6 +18,7 @@ from enum import Enum
 
 from bot.alerts.compose import alert_from_json
 from bot.alerts.outbox import DeliveryError
+from bot.i18n import translation
 from bot.models import Alert
 from bot.store import chats as db
 from bot.store.chats import TgRow
@@ -146,7 +147,9 @@ class TelegramDelivery:
         """Send held rows as one digest (split only past Telegram's length limit)."""
         groups = _digest_groups(held)
         entries = [self._entry(rows, prefs) for rows in groups]
-        header = ("Digest" if prefs.mode == "digest" else "Held during quiet hours") + f" · {len(groups)} alert(s)"
+        tr = translation(prefs.language)
+        kind = tr._("Digest") if prefs.mode == "digest" else tr._("Held during quiet hours")
+        header = kind + " · " + tr.n_("{n} alert", "{n} alerts", len(groups)).format(n=len(groups))
         chunks = digest_chunks(entries, header)
         for part, chunk in enumerate(chunks, 1):
             text = digest_text([entries[i] for i in chunk], header, part, len(chunks))
@@ -162,9 +165,11 @@ class TelegramDelivery:
     def _entry(self, rows: list[TgRow], prefs: ChatPrefs) -> str:
         first = alert_from_json(rows[0].payload)
         also = [s for r in rows[1:] for s in alert_from_json(r.payload).also]
+        tr = translation(prefs.language)
         if rows[0].kind == "alert":
-            return digest_entry(first, names=self.sink.names, zone=prefs.timezone, also=source_also(also, first.source))
-        return format_update(alert_from_json(rows[-1].payload), zone=prefs.timezone)
+            return digest_entry(first, names=self.sink.names, zone=prefs.timezone, also=source_also(also, first.source),
+                                tr=tr)
+        return format_update(alert_from_json(rows[-1].payload), zone=prefs.timezone, tr=tr)
 
     async def _failed(self, chat_id: int, rows: list[TgRow], exc: DeliveryError) -> Next:
         now = self.clock()

@@ -12,6 +12,8 @@ from datetime import datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import ChatSettings
+from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
+from bot.i18n import LANGUAGES, Tr, pick, translation
 from bot.store.chats import ChatRow
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -28,6 +30,7 @@ class ChatPrefs:
     quiet_hours: tuple[time, time] | None = None
     timezone: str = "UTC"
     thread_id: int | None = None
+    language: str = DEFAULT_LANGUAGE  # of its replies and alerts (bot.i18n)
     silent: bool = False  # alerts arrive without notification (disable_notification)
 
     @property
@@ -102,6 +105,7 @@ def merge_prefs(config: ChatSettings | None, stored: ChatRow | None, default_zon
         quiet_hours=prefs.quiet_hours if stored.quiet_hours is None else (parse_range(stored.quiet_hours) if stored.quiet_hours else None),
         timezone=stored.timezone or prefs.timezone,
         thread_id=prefs.thread_id if stored.thread_id is None else (stored.thread_id or None),
+        language=pick(stored.language, stored.tg_language),
         silent=prefs.silent if stored.silent is None else stored.silent,
     )
 
@@ -153,10 +157,14 @@ def releasable(prefs: ChatPrefs, planned: datetime, now: datetime) -> bool:
     return prefs.mode != "digest" or planned <= now
 
 
-def describe(prefs: ChatPrefs) -> str:
-    """The settings as /settings shows them."""
-    mode = prefs.mode if prefs.mode == "instant" else f"digest at {', '.join(map(fmt_clock, prefs.digest_times))}"
-    quiet = "-".join(map(fmt_clock, prefs.quiet_hours)) if prefs.quiet_hours else "off"
-    thread = str(prefs.thread_id) if prefs.thread_id else "main"
-    return (f"mode: {mode}\nquiet hours: {quiet}\ntime zone: {prefs.timezone}\nthread: {thread}\n"
-            f"silent: {'on' if prefs.silent else 'off'}")
+def describe(prefs: ChatPrefs, tr: Tr | None = None) -> str:
+    """The settings as /settings shows them (and `check` lists them: English)."""
+    _ = (tr or translation(DEFAULT_LANGUAGE))._
+    times = ", ".join(map(fmt_clock, prefs.digest_times))
+    mode = _("instant") if prefs.mode == "instant" else _("digest at {times}").format(times=times)
+    quiet = "-".join(map(fmt_clock, prefs.quiet_hours)) if prefs.quiet_hours else _("off")
+    thread = str(prefs.thread_id) if prefs.thread_id else _("main")
+    return "\n".join([_("mode: {mode}").format(mode=mode), _("quiet hours: {quiet}").format(quiet=quiet),
+                      _("time zone: {zone}").format(zone=prefs.timezone), _("thread: {thread}").format(thread=thread),
+                      _("silent: {state}").format(state=_("on") if prefs.silent else _("off")),
+                      _("language: {language}").format(language=LANGUAGES[prefs.language])])

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
 
+from bot.i18n import Tr, translation
 from bot.models import Match
 from bot.store import chats as db
 from bot.store.chats import TgRow
@@ -13,40 +14,45 @@ from bot.store.db import FeedRow, Store
 from bot.tg.format import MAX_TEXT, clip
 
 WHY_ITEMS = 5  # items explained for a digest
+ENGLISH = translation("en")
 
 
-def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str]) -> str:
+def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str], tr: Tr = ENGLISH) -> str:
     """Which rules and terms matched each item of the message, with scores, and its story."""
     parts = []
     items = list(dict.fromkeys(r.item_id for r in rows))
     for item_id in items[:WHY_ITEMS]:
         found = db.explain_item(store, item_id)
         if found is not None:
-            parts.append(_why_item(found, names))
+            parts.append(_why_item(found, names, tr))
     if len(items) > WHY_ITEMS:
-        parts.append(f"… and {len(items) - WHY_ITEMS} more")
-    return clip_html("\n\n".join(parts) or "No record of why this was sent (the item was pruned).")
+        parts.append(tr._("… and {n} more").format(n=len(items) - WHY_ITEMS))
+    return clip_html("\n\n".join(parts) or tr._("No record of why this was sent (the item was pruned)."))
 
 
-def _why_item(e: db.Explanation, names: Mapping[str, str]) -> str:
+def _why_item(e: db.Explanation, names: Mapping[str, str], tr: Tr) -> str:
     lines = [f"<b>{escape(clip(e.title, 200))}</b> ({escape(e.source)})"]
     for topic, score, terms in e.matches:
-        hits = ", ".join(terms) or "(no terms recorded)"
-        lines.append(f"• {escape(names.get(topic, topic))}: score {score:.2f}; matched {escape(hits)}")
+        hits = ", ".join(terms) or tr._("(no terms recorded)")
+        lines.append("• " + tr._("{topic}: score {score}; matched {terms}").format(
+            topic=escape(names.get(topic, topic)), score=f"{score:.2f}", terms=escape(hits)))
     if e.story_id:
-        sources = ", ".join(e.story_sources)
-        lines.append(f"Story <code>{escape(e.story_id)}</code>: {e.story_items} item(s) from {escape(sources)}")
+        lines.append(tr.n_("Story {story}: {n} item from {sources}", "Story {story}: {n} items from {sources}",
+                           e.story_items).format(story=f"<code>{escape(e.story_id)}</code>", n=e.story_items,
+                                                 sources=escape(", ".join(e.story_sources))))
     return "\n".join(lines)
 
 
-def test_text(found: Iterable[Match], names: Mapping[str, str], here: frozenset[str] | None) -> str:
+def test_text(found: Iterable[Match], names: Mapping[str, str], here: frozenset[str] | None,
+              tr: Tr = ENGLISH) -> str:
     """Which topics a text matches, and whether this chat gets them."""
     lines = []
     for m in found:
-        note = "" if here is None or m.topic in here else " (not subscribed here)"
-        why = ", ".join(m.why) or "-"
-        lines.append(f"• <b>{escape(names.get(m.topic, m.topic))}</b>: score {m.score:.2f}; matched {escape(why)}{note}")
-    return "Would match:\n" + "\n".join(lines) if lines else "No topic matches that text."
+        note = "" if here is None or m.topic in here else " " + tr._("(not subscribed here)")
+        line = tr._("{topic}: score {score}; matched {terms}").format(
+            topic=f"<b>{escape(names.get(m.topic, m.topic))}</b>", score=f"{m.score:.2f}", terms=escape(", ".join(m.why) or "-"))
+        lines.append(f"• {line}{note}")
+    return tr._("Would match:") + "\n" + "\n".join(lines) if lines else tr._("No topic matches that text.")
 
 
 def _age(then: datetime | None, now: datetime) -> str:
@@ -59,35 +65,38 @@ def _age(then: datetime | None, now: datetime) -> str:
     return f"{seconds}s ago"
 
 
-def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int) -> str:
+def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int, tr: Tr = ENGLISH) -> str:
     """The /feeds health table, failing feeds first, within one message."""
     order = sorted(feeds, key=lambda f: (f.error_count < failing_after, f.id))
+    # the table's columns stay English: a monospaced block mixing directions would not line up
     rows = [f"{'id':>4} {'feed':<22} {'fetched':>9} {'status':<12} {'err':>3} {'items':>6}"]
     for f in order:
         status = (f.last_status or "new")[:12]
         rows.append(f"{f.id:>4} {clip(f.name, 22):<22} {_age(f.last_checked_at, now):>9} {status:<12} "
                     f"{f.error_count:>3} {f.items_total:>6}")
     failing = sum(f.error_count >= failing_after for f in feeds)
-    head = f"<b>Feeds</b>: {len(feeds)} active, {failing} failing\n"
+    head = tr._("<b>Feeds</b>: {active} active, {failing} failing").format(active=len(feeds), failing=failing) + "\n"
     body, shown = "", 0
     for line in rows:
         if len(head) + len(body) + len(line) + 40 > MAX_TEXT:
             break
         body, shown = body + escape(line) + "\n", shown + 1
     more = len(rows) - shown
-    return head + f"<pre>{body}</pre>" + (f"\n… and {more} more" if more else "")
+    return head + f"<pre>{body}</pre>" + ("\n" + tr._("… and {n} more").format(n=more) if more else "")
 
 
 def status_text(depth: Mapping[str, int], counts: Mapping[str, int], failing: Sequence[FeedRow],
-                last_cycle: float | None) -> str:
-    cycle = f"{last_cycle:.1f}s" if last_cycle is not None else "no cycle yet"
+                last_cycle: float | None, tr: Tr = ENGLISH) -> str:
+    _ = tr._
+    cycle = f"{last_cycle:.1f}s" if last_cycle is not None else _("no cycle yet")
+    names = ": " + escape(", ".join(f.name for f in failing[:10])) if failing else ""
     lines = [
-        "<b>Status</b>",
-        f"queue: {depth.get('pending', 0)} pending, {depth.get('held', 0)} held",
-        f"alerts sent today: {counts.get('alerts_sent', 0)}",
-        f"items stored: {counts.get('items', 0)}",
-        f"feeds failing: {len(failing)}" + (": " + escape(", ".join(f.name for f in failing[:10])) if failing else ""),
-        f"last cycle: {cycle}",
+        _("<b>Status</b>"),
+        _("queue: {pending} pending, {held} held").format(pending=depth.get("pending", 0), held=depth.get("held", 0)),
+        _("alerts sent today: {n}").format(n=counts.get("alerts_sent", 0)),
+        _("items stored: {n}").format(n=counts.get("items", 0)),
+        _("feeds failing: {n}").format(n=len(failing)) + names,
+        _("last cycle: {cycle}").format(cycle=cycle),
     ]
     return "\n".join(lines)
 

@@ -7,6 +7,11 @@ Layout of an alert:
     Source · 21 Nov 14:05 +03
     <a href="https://...">example.org</a>
 and, once other outlets report the same story, an "also: Source B, Source C" line.
+
+Labels ("also:") and dates are in the chat's language (a Tr, English by default). A headline or
+summary that reads right to left starts with a right-to-left mark (bot.i18n.directed), so an
+Arabic headline opening with a Latin name or a number still lays out right-aligned; so do the
+labelled lines of a right-to-left chat.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from datetime import datetime
 from html import escape
 from urllib.parse import urlsplit
 
-from bot.alerts.compose import also_line
+from bot.alerts.compose import ALSO_LIMIT
+from bot.i18n import RLM, Tr, directed, translation
 from bot.models import Alert
 from bot.tg.digest import zone_of
+
+ENGLISH = translation("en")
 
 MAX_TEXT = 4096  # Telegram's limit on a message's text
 TITLE_MAX, SUMMARY_MAX, SOURCE_MAX = 300, 600, 100
@@ -33,8 +41,22 @@ def clip(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
 
 
-def when(published: datetime, zone: str) -> str:
-    return published.astimezone(zone_of(zone)).strftime("%d %b %H:%M %Z")
+def when(published: datetime, zone: str, tr: Tr = ENGLISH) -> str:
+    return tr.when(published, zone_of(zone))
+
+
+def also_line(sources: Sequence[str], tr: Tr = ENGLISH, limit: int = ALSO_LIMIT) -> str:
+    """'also: A, B, C' (at most `limit` names, then a count), in the chat's language."""
+    shown = tr._(", ").join(sources[:limit])
+    rest = len(sources) - limit
+    if rest > 0:
+        return tr.n_("also: {sources} and {n} more", "also: {sources} and {n} more", rest).format(sources=shown, n=rest)
+    return tr._("also: {sources}").format(sources=shown)
+
+
+def _line(text: str, tr: Tr) -> str:
+    """A line of the chat's own words: right-to-left chats start it as such."""
+    return RLM + text if tr.rtl else text
 
 
 def topic_line(topics: Sequence[str], names: Mapping[str, str]) -> str:
@@ -54,38 +76,40 @@ def source_also(sources: Sequence[str], own: str) -> tuple[str, ...]:
     return tuple(s for s in dict.fromkeys(sources) if s != own)
 
 
-def format_alert(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = ()) -> str:
+def format_alert(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = (),
+                 tr: Tr = ENGLISH) -> str:
     """The HTML text of an alert (with its "also:" line once other sources joined)."""
-    lines = [f"<i>{topic_line(alert.topics, names)}</i>", f"<b>{escape(clip(alert.title, TITLE_MAX))}</b>"]
+    lines = [f"<i>{topic_line(alert.topics, names)}</i>", f"<b>{escape(directed(clip(alert.title, TITLE_MAX)))}</b>"]
     if alert.summary:
-        lines.append(escape(clip(alert.summary, SUMMARY_MAX)))
-    lines.append(f"{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone)}")
+        lines.append(escape(directed(clip(alert.summary, SUMMARY_MAX))))
+    lines.append(_line(f"{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone, tr)}", tr))
     if anchor := link(alert.url):
         lines.append(anchor)
     if also:
-        lines.append(f"<i>{escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also)))}</i>")
+        lines.append(_line(f"<i>{escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also), tr))}</i>", tr))
     return "\n".join(lines)
 
 
-def format_update(update: Alert, *, zone: str) -> str:
+def format_update(update: Alert, *, zone: str, tr: Tr = ENGLISH) -> str:
     """A short new message for a story update whose original alert can no longer be edited."""
-    lines = [f"↳ <i>{escape(also_line(source_also(update.also, '') or (update.source,)))}</i>",
-             f"<b>{escape(clip(update.title, TITLE_MAX))}</b>",
-             f"{escape(clip(update.source, SOURCE_MAX))} · {when(update.published, zone)}"]
+    lines = [_line(f"↳ <i>{escape(also_line(source_also(update.also, '') or (update.source,), tr))}</i>", tr),
+             f"<b>{escape(directed(clip(update.title, TITLE_MAX)))}</b>",
+             _line(f"{escape(clip(update.source, SOURCE_MAX))} · {when(update.published, zone, tr)}", tr)]
     if anchor := link(update.url):
         lines.append(anchor)
     return "\n".join(lines)
 
 
-def digest_entry(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = ()) -> str:
+def digest_entry(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = (),
+                 tr: Tr = ENGLISH) -> str:
     """One alert inside a digest: topics, linked headline, source and time, other sources."""
-    title = escape(clip(alert.title, TITLE_MAX))
+    title = escape(directed(clip(alert.title, TITLE_MAX)))
     if alert.url and alert.url.startswith(("http://", "https://")):
         title = f'<a href="{escape(alert.url, quote=True)}">{title}</a>'
-    line = f"• <i>{topic_line(alert.topics, names)}</i>\n<b>{title}</b>\n{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone)}"
+    source = f"{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone, tr)}"
     if also:
-        line += f" · {escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also)))}"
-    return line
+        source += f" · {escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also), tr))}"
+    return f"• <i>{topic_line(alert.topics, names)}</i>\n<b>{title}</b>\n{_line(source, tr)}"
 
 
 def digest_chunks(entries: Sequence[str], header: str, limit: int = MAX_TEXT) -> list[list[int]]:

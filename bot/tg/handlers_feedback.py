@@ -13,9 +13,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.i18n import N_
 from bot.store import chats as db
 from bot.tg.handlers_mute import mute_button
-from bot.tg.host import followed_topics, host_of, may_change, set_markup, topic_names
+from bot.tg.host import chat_tr, followed_topics, host_of, may_change, set_markup, topic_names
 from bot.tg.keyboards import (
     Feedback,
     MuteStep,
@@ -26,8 +27,8 @@ from bot.tg.keyboards import (
 )
 from bot.tg.topics_view import topics_page
 
-TOASTS = {"+": "Thanks: marked relevant", "-": "Thanks: marked not relevant"}
-STALE = "This button is no longer active."
+TOASTS = {"+": N_("Thanks: marked relevant for {topics}"), "-": N_("Thanks: marked not relevant for {topics}")}
+STALE = N_("This button is no longer active.")
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,7 +42,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _show_page(update, context, action.page)
         toast = None
     else:
-        toast = STALE
+        toast = chat_tr(host_of(context), update)._(STALE)
     await query.answer(toast[:190] if toast else None)  # toasts are capped at 200 characters
 
 
@@ -49,7 +50,7 @@ async def _on_alert(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
     host, message = host_of(context), update.callback_query.message
     row = db.outbox_row(host.store, action.row_id)
     if row is None or message is None or row.chat_id != message.chat.id:
-        return "This alert is no longer known."
+        return chat_tr(host, update)._("This alert is no longer known.")
     if isinstance(action, MuteStep):
         return await mute_button(update, context, row, action)
     if action.choice == "m":
@@ -59,34 +60,38 @@ async def _on_alert(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
 
 async def _label(update: Update, context: ContextTypes.DEFAULT_TYPE, row: db.TgRow, choice: str) -> str:
     host, query = host_of(context), update.callback_query
+    tr = chat_tr(host, update)
     if not await may_change(update, context):
-        return "Only chat administrators can label alerts here (the classifier is shared)."
+        return tr._("Only chat administrators can label alerts here (the classifier is shared).")
     _, topics = followed_topics(host, row)
     if not topics:
-        return "This chat no longer follows this alert's topics."
+        return tr._("This chat no longer follows this alert's topics.")
     db.save_labels(host.store, row.item_id, topics, 1 if choice == "+" else 0, query.from_user.id, host.clock())
     db.set_feedback(host.store, row.id, choice)
     await set_markup(query, feedback_keyboard(row.id, choice))
-    return f"{TOASTS[choice]} for {', '.join(topic_names(host).get(t, t) for t in topics)}"
+    return tr._(TOASTS[choice]).format(topics=tr._(", ").join(topic_names(host).get(t, t) for t in topics))
 
 
 async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, action: SubscribeToggle) -> str:
     host, query = host_of(context), update.callback_query
+    tr = chat_tr(host, update)
     if action.topic not in host.runtime.topics:
-        return "That topic no longer exists."
+        return tr._("That topic no longer exists.")
     if not await may_change(update, context):
-        return "Only chat administrators can change subscriptions here."
+        return tr._("Only chat administrators can change subscriptions here.")
     db.set_subscription(host.store, query.message.chat.id, [action.topic], action.subscribe, host.clock())
     host.refresh_routes()
     await _show_page(update, context, action.page)
     name = host.runtime.topics[action.topic].name
-    return f"Subscribed to {name}" if action.subscribe else f"Unsubscribed from {name}"
+    done = tr._("Subscribed to {topics}") if action.subscribe else tr._("Unsubscribed from {topics}")
+    return done.format(topics=name)
 
 
 async def _show_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
     """Redraw the /topics message: the text and the buttons of one page, together."""
     query = update.callback_query
-    text, markup = topics_page(host_of(context), query.message.chat.id, page)
+    host = host_of(context)
+    text, markup = topics_page(host, query.message.chat.id, page, chat_tr(host, update))
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:  # "not modified" (the same page again) or the message is gone

@@ -1,5 +1,7 @@
 """Commands for everyone (private chats and groups; in groups only administrators change settings):
 /start /help /topics /subscribe /unsubscribe /settings /why /test (/mute /unmute: handlers_mute).
+
+Every reply is in the chat's language: `tr = chat_tr(host, update)` once per update, passed on.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.i18n import N_, Tr
 from bot.items_jsonl import item_from_text
 from bot.store import chats as db
 from bot.tg import explain
+from bot.tg.channels import may_change_target, target_of
 from bot.tg.host import (
     chat_prefs,
     chat_topics,
+    chat_tr,
     host_of,
     is_bot_admin,
-    may_change,
     remember_chat,
     reply,
     subscribed,
@@ -28,50 +32,56 @@ from bot.tg.settings import apply_settings
 from bot.tg.topic_args import parse_duration, resolve  # noqa: F401  (parse_duration: used by tests)
 from bot.tg.topics_view import topics_page
 
-REFUSED = "Only administrators of this chat can change what it receives."
+REFUSED = N_("Only administrators of this chat can change what it receives.")
 
 USER_COMMANDS = [
-    ("start", "start receiving alerts here"),
-    ("help", "what this bot does and its commands"),
-    ("topics", "list topics; subscribe or unsubscribe with a tap"),
-    ("subscribe", "TOPIC: get alerts for a topic"),
-    ("unsubscribe", "TOPIC: stop alerts for a topic"),
-    ("mute", "TOPIC [2h|1d] [silent]: pause a topic, or deliver it silently"),
-    ("unmute", "[TOPIC]: resume muted topics"),
-    ("settings", "delivery mode, digest times, quiet hours, time zone, silent"),
-    ("why", "reply to an alert: why it matched, which story"),
-    ("test", "TEXT: which topics would match this text"),
+    ("start", N_("start receiving alerts here")),
+    ("help", N_("what this bot does and its commands")),
+    ("topics", N_("list topics; subscribe or unsubscribe with a tap")),
+    ("subscribe", N_("[@channel] TOPIC: get alerts for a topic (here, or in a channel you administer)")),
+    ("unsubscribe", N_("[@channel] TOPIC: stop alerts for a topic")),
+    ("mute", N_("TOPIC [2h|1d] [silent]: pause a topic, or deliver it silently")),
+    ("unmute", N_("[TOPIC]: resume muted topics")),
+    ("settings", N_("delivery mode, digest times, quiet hours, time zone, silent, language")),
+    ("why", N_("reply to an alert: why it matched, which story")),
+    ("test", N_("TEXT: which topics would match this text")),
 ]
 ADMIN_COMMANDS = [
-    ("feeds", "feed health"),
-    ("addfeed", "URL [NAME]: add a feed"),
-    ("removefeed", "URL|ID: remove a feed added by command"),
-    ("status", "queue, alerts today, failing feeds, last cycle"),
-    ("reload", "re-read config.toml and rules"),
+    ("feeds", N_("feed health")),
+    ("addfeed", N_("URL [NAME]: add a feed (or a web page that announces one)")),
+    ("removefeed", N_("URL|ID: remove a feed added by command")),
+    ("status", N_("queue, alerts today, failing feeds, last cycle")),
+    ("reload", N_("re-read config.toml and rules")),
+    ("export", N_("the feed list as an OPML file")),
+    ("import", N_("reply to an OPML file: add its feeds")),
 ]
 
 
-def help_text(admin: bool) -> str:
-    lines = ["<b>wirewatch</b> sends short news alerts for the topics this chat follows.", ""]
-    lines += [f"/{name} — {escape(text)}" for name, text in USER_COMMANDS]
+def help_text(admin: bool, tr: Tr) -> str:
+    _ = tr._
+    lines = [_("<b>wirewatch</b> sends short news alerts for the topics this chat follows."), ""]
+    lines += [f"/{name} — {escape(_(text))}" for name, text in USER_COMMANDS]
     if admin:
-        lines += ["", "<b>Admin</b>", "/topics reload — re-read the rule files"]
-        lines += [f"/{name} — {escape(text)}" for name, text in ADMIN_COMMANDS]
+        lines += ["", _("<b>Admin</b>"), "/topics reload — " + _("re-read the rule files")]
+        lines += [f"/{name} — {escape(_(text))}" for name, text in ADMIN_COMMANDS]
     return "\n".join(lines)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host = host_of(context)
     back = remember_chat(host, update)
+    tr = chat_tr(host, update)
     topics = subscribed(host, update.effective_chat.id)
     names = topic_names(host)
-    now = ", ".join(escape(names[t]) for t in topics) or "none yet — see /topics"
-    greeting = "Welcome back: alerts resume here." if back else "Hello! I send news alerts to this chat."
-    await reply(update, f"{greeting}\nTopics: {now}\n\n{help_text(is_bot_admin(host, update))}")
+    now = tr._(", ").join(escape(names[t]) for t in topics) or tr._("none yet — see /topics")
+    greeting = tr._("Welcome back: alerts resume here.") if back else tr._("Hello! I send news alerts to this chat.")
+    topics_line = tr._("Topics: {topics}").format(topics=now)
+    await reply(update, f"{greeting}\n{topics_line}\n\n{help_text(is_bot_admin(host, update), tr)}")
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, help_text(is_bot_admin(host_of(context), update)))
+    host = host_of(context)
+    await reply(update, help_text(is_bot_admin(host, update), chat_tr(host, update)))
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,48 +92,61 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     host = host_of(context)
     remember_chat(host, update)
+    tr = chat_tr(host, update)
     if not host.runtime.topics:
-        await reply(update, "No topics are configured yet.")
+        await reply(update, tr._("No topics are configured yet."))
         return
-    text, markup = topics_page(host, update.effective_chat.id, 0)
+    text, markup = topics_page(host, update.effective_chat.id, 0, tr)
     await reply(update, text, reply_markup=markup)
 
 
 async def _change_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, active: bool) -> None:
-    host, verb = host_of(context), "subscribe" if active else "unsubscribe"
-    if not context.args:
-        await reply(update, f"Usage: /{verb} TOPIC [TOPIC …] (spaces or commas; all: every topic) — see /topics.")
+    host = host_of(context)
+    tr = chat_tr(host, update)
+    target = await target_of(update, context, tr)
+    if target is None:
         return
-    if not await may_change(update, context):
-        await reply(update, REFUSED)
+    if not target.args:
+        usage = tr._("Usage: /subscribe [@channel] TOPIC [TOPIC …] (spaces or commas; all: every topic) — "
+                     "see /topics.") if active else \
+            tr._("Usage: /unsubscribe [@channel] TOPIC [TOPIC …] (spaces or commas; all: every topic) — see /topics.")
+        await reply(update, target.prefix(usage))
         return
-    named = resolve(context.args, topic_names(host))
-    chat_id = update.effective_chat.id
-    before = set(subscribed(host, chat_id))
+    if not await may_change_target(update, context, target):
+        await reply(update, tr._(REFUSED))
+        return
+    named = resolve(target.args, topic_names(host))
+    before = set(subscribed(host, target.chat_id))
     change = [t for t in named.found if (t in before) != active]
     if change:
-        remember_chat(host, update)
-        db.set_subscription(host.store, chat_id, change, active, host.clock())
+        if not target.channel:
+            remember_chat(host, update)
+        db.set_subscription(host.store, target.chat_id, change, active, host.clock())
         host.refresh_routes()
-    await reply(update, change_text(host, active, change, [t for t in named.found if t not in change], named.unknown))
+    unchanged = [t for t in named.found if t not in change]
+    await reply(update, target.prefix(change_text(host, active, change, unchanged, named.unknown, tr)))
 
 
-def change_text(host, active: bool, changed: list[str], unchanged: list[str], unknown: tuple[str, ...]) -> str:
+def change_text(host, active: bool, changed: list[str], unchanged: list[str], unknown: tuple[str, ...],
+                tr: Tr) -> str:
     """What /subscribe or /unsubscribe actually did, topic by topic."""
     names = topic_names(host)
 
     def shown(topics) -> str:
-        return ", ".join(escape(names.get(t, t)) for t in topics)
+        return tr._(", ").join(escape(names.get(t, t)) for t in topics)
 
     lines = []
     if changed:
-        lines.append(f"{'Subscribed to' if active else 'Unsubscribed from'} {shown(changed)}.")
+        done = tr._("Subscribed to {topics}.") if active else tr._("Unsubscribed from {topics}.")
+        lines.append(done.format(topics=shown(changed)))
     if unchanged:
-        lines.append(f"{'Already subscribed to' if active else 'Not subscribed to'} {shown(unchanged)}.")
+        same = tr._("Already subscribed to {topics}.") if active else tr._("Not subscribed to {topics}.")
+        lines.append(same.format(topics=shown(unchanged)))
     if unknown:
-        known = ", ".join(host.runtime.topics) or "none"
-        lines.append(f"Unknown topic: {escape(', '.join(unknown))}. Known topics: {escape(known)}.")
-    return "\n".join(lines) or "Nothing changed."
+        known = ", ".join(host.runtime.topics) or tr._("none")
+        lines.append(tr._("Unknown topic: {words}. Known topics: {known}.").format(
+            words=escape(", ".join(unknown)), known=escape(known)))
+    return "\n".join(lines) or tr._("Nothing changed.")
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,44 +158,60 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    host, chat = host_of(context), update.effective_chat
-    if context.args:
-        if not await may_change(update, context):
-            await reply(update, REFUSED)
+    host = host_of(context)
+    tr = chat_tr(host, update)
+    target = await target_of(update, context, tr)
+    if target is None:
+        return
+    if target.args:
+        if not await may_change_target(update, context, target):
+            await reply(update, tr._(REFUSED))
             return
-        remember_chat(host, update)
-        thread = update.effective_message.message_thread_id if update.effective_message else None
-        private = chat.type == ChatType.PRIVATE
-        error = apply_settings(host.store, chat.id, list(context.args), host.clock(), thread, private)
+        if not target.channel:
+            remember_chat(host, update)
+        message = update.effective_message
+        thread = message.message_thread_id if message and not target.channel else None
+        private = update.effective_chat.type == ChatType.PRIVATE and not target.channel
+        error = apply_settings(host.store, target.chat_id, target.args, host.clock(), thread, private, tr)
         if error:
             await reply(update, escape(error))
             return
+        tr = tr if target.channel else chat_tr(host, update)  # /settings lang answers in the new language
+    await reply(update, target.prefix(settings_text(chat_prefs(host, target.chat_id), tr, bool(target.channel))))
+
+
+def settings_text(prefs, tr: Tr, channel: bool) -> str:
     from bot.tg.digest import describe
 
-    await reply(update, f"<b>Settings</b>\n{escape(describe(chat_prefs(host, chat.id)))}\n\n"
-                        "Change with e.g. /settings mode digest 08:00,18:00 · /settings quiet 22:00-07:00 · "
-                        "/settings tz Asia/Baghdad · /settings silent on · /settings thread here · /settings reset")
+    hint = tr._("Change with e.g. /settings mode digest 08:00,18:00 · /settings quiet 22:00-07:00 · "
+                "/settings tz Asia/Baghdad · /settings silent on · /settings thread here · /settings lang ar · "
+                "/settings reset")
+    if not channel:
+        hint += " · " + tr._("/settings @channel … for a channel you administer")
+    return f"{tr._('<b>Settings</b>')}\n{escape(describe(prefs, tr))}\n\n{hint}"
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host, message = host_of(context), update.effective_message
+    tr = chat_tr(host, update)
     target = message.reply_to_message if message else None
     if target is None:
-        await reply(update, "Reply to an alert with /why to see why it was sent.")
+        await reply(update, tr._("Reply to an alert with /why to see why it was sent."))
         return
     rows = db.rows_for_message(host.store, update.effective_chat.id, target.message_id)
     if not rows:
-        await reply(update, "That message is not an alert I sent here.")
+        await reply(update, tr._("That message is not an alert I sent here."))
         return
-    await reply(update, explain.why_text(host.store, rows, topic_names(host)))
+    await reply(update, explain.why_text(host.store, rows, topic_names(host), tr))
 
 
 async def test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     host = host_of(context)
+    tr = chat_tr(host, update)
     text = (update.effective_message.text or "").partition(" ")[2].strip() if update.effective_message else ""
     if not text:
-        await reply(update, "Usage: /test TEXT — e.g. /test Drone strike near al-Qaim")
+        await reply(update, tr._("Usage: /test TEXT — e.g. /test Drone strike near al-Qaim"))
         return
     found = host.runtime.matcher.match(item_from_text(text))
     here = chat_topics(host, update.effective_chat.id)
-    await reply(update, explain.test_text(found, topic_names(host), here))
+    await reply(update, explain.test_text(found, topic_names(host), here, tr))

@@ -15,6 +15,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.alerts.compose import alert_from_json
+from bot.i18n import Tr, pick, translation
 from bot.ingest.fetch import Fetcher
 from bot.models import FetchResult, ParsedFeed
 from bot.runtime import Runtime
@@ -89,6 +90,15 @@ async def set_markup(query, markup) -> None:
         log.debug("buttons not updated: %s", exc)
 
 
+def chat_tr(host: Host, update: Update) -> Tr:
+    """The language to answer this update in: the chat's /settings lang, else the sender's
+    Telegram language_code (the chat's recorded one for a private chat), else English."""
+    chat, user = update.effective_chat, update.effective_user
+    row = db.get_chat(host.store, chat.id) if chat is not None else None
+    code = (user.language_code if user is not None else None) or (row.tg_language if row else None)
+    return translation(pick(row.language if row else None, code))
+
+
 def is_bot_admin(host: Host, update: Update) -> bool:
     user = update.effective_user
     return user is not None and user.id in host.runtime.config.telegram.admins
@@ -125,7 +135,9 @@ def remember_chat(host: Host, update: Update) -> bool:
     if chat is None:
         return False
     title = chat.title or chat.full_name or chat.username
-    back = db.register_chat(host.store, chat.id, title, chat.type, host.clock())
+    user = update.effective_user
+    code = user.language_code if user is not None and chat.type == ChatType.PRIVATE else None
+    back = db.register_chat(host.store, chat.id, title, chat.type, host.clock(), tg_language=code)
     if back:
         host.refresh_routes()
     return back

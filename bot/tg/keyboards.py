@@ -19,8 +19,12 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import N_, Tr, translation
+
+ENGLISH = translation("en")
+
 CHOICES = {"+": "👍", "-": "👎", "m": "🔕"}
-SPANS = {"h": "1 h", "d": "1 d", "w": "1 w", "f": "until unmuted"}
+SPANS = {"h": N_("1 h"), "d": N_("1 d"), "w": N_("1 w"), "f": N_("until unmuted")}  # shown through tr._
 _LIMIT = 64
 
 
@@ -61,23 +65,24 @@ def feedback_keyboard(row_id: int, chosen: str | None = None) -> InlineKeyboardM
     return InlineKeyboardMarkup([buttons])
 
 
-def mute_topic_keyboard(row_id: int, topics: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+def mute_topic_keyboard(row_id: int, topics: Sequence[tuple[str, str]], tr: Tr = ENGLISH) -> InlineKeyboardMarkup:
     """Which topic to mute ((key, name) pairs), all of them, or cancel."""
     rows = [[InlineKeyboardButton(f"🔕 {name}", callback_data=f"mm:{row_id}:{key}")] for key, name in topics]
     if len(topics) > 1:
-        rows.append([InlineKeyboardButton("🔕 all of these", callback_data=f"mm:{row_id}:a")])
-    rows.append([InlineKeyboardButton("✖ cancel", callback_data=f"mc:{row_id}")])
+        rows.append([InlineKeyboardButton("🔕 " + tr._("all of these"), callback_data=f"mm:{row_id}:a")])
+    rows.append([InlineKeyboardButton("✖ " + tr._("cancel"), callback_data=f"mc:{row_id}")])
     return InlineKeyboardMarkup(rows)
 
 
-def mute_span_keyboard(row_id: int, topic: str) -> InlineKeyboardMarkup:
+def mute_span_keyboard(row_id: int, topic: str, tr: Tr = ENGLISH) -> InlineKeyboardMarkup:
     """For how long: 1 h / 1 d / 1 w / until unmuted, or cancel."""
-    spans = [InlineKeyboardButton(text, callback_data=f"md:{row_id}:{topic}:{key}") for key, text in SPANS.items()]
-    return InlineKeyboardMarkup([spans[:3], spans[3:], [InlineKeyboardButton("✖ cancel", callback_data=f"mc:{row_id}")]])
+    spans = [InlineKeyboardButton(tr._(text), callback_data=f"md:{row_id}:{topic}:{key}") for key, text in SPANS.items()]
+    cancel = InlineKeyboardButton("✖ " + tr._("cancel"), callback_data=f"mc:{row_id}")
+    return InlineKeyboardMarkup([spans[:3], spans[3:], [cancel]])
 
 
-def undo_keyboard(row_id: int, topic: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("↩ undo", callback_data=f"mu:{row_id}:{topic}")]])
+def undo_keyboard(row_id: int, topic: str, tr: Tr = ENGLISH) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("↩ " + tr._("undo"), callback_data=f"mu:{row_id}:{topic}")]])
 
 
 def topics_keyboard(names: Mapping[str, str], subscribed: Iterable[str], page: int = 0,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.errors import WirewatchError
 from bot.runtime import Runtime, with_stored_routes
 from bot.store import chats as db
-from bot.store.db import Store
+from bot.store.db import IMPORTED, Store
 from bot.tg.digest import describe, merge_prefs
 
 
@@ -34,10 +34,10 @@ def stored_lines(rt: Runtime) -> list[str]:
 
 
 def _feed_lines(store: Store) -> list[str]:
-    added = [f for f in store.feeds(active_only=True) if f.origin == "admin"]
+    added = [f for f in store.feeds(active_only=True) if f.origin in ("admin", IMPORTED)]
     if not added:
         return []
-    return [f"feeds added by /addfeed ({len(added)}):", *(f"  #{f.id} {f.name}  {f.url}" for f in added)]
+    return [f"feeds added by /addfeed or import ({len(added)}):", *(f"  #{f.id} {f.name}  {f.url}" for f in added)]
 
 
 def _chat_lines(rt: Runtime, store: Store) -> list[str]:

@@ -25,6 +25,7 @@ from telegram.error import (
 
 from bot.alerts.compose import alert_from_json
 from bot.alerts.outbox import DeliveryError
+from bot.i18n import translation
 from bot.models import Alert
 from bot.store.chats import TgRow
 from bot.tg.digest import ChatPrefs
@@ -101,13 +102,15 @@ class TelegramSink:
 
     async def send_alert(self, chat_id: int, row: TgRow, prefs: ChatPrefs) -> str:
         """A new alert with its feedback buttons; returns the message id."""
-        text = format_alert(alert_from_json(row.payload), names=self.names, zone=prefs.timezone)
+        text = format_alert(alert_from_json(row.payload), names=self.names, zone=prefs.timezone,
+                            tr=translation(prefs.language))
         return await self._post(chat_id, text, prefs, row.attempts, feedback_keyboard(row.id, row.feedback))
 
     async def edit_alert(self, chat_id: int, original: TgRow, update: Alert, prefs: ChatPrefs, attempts: int) -> str:
         """Add the update's sources to the alert already sent; MessageGone if it was deleted."""
         alert = alert_from_json(original.payload)
-        text = format_alert(alert, names=self.names, zone=prefs.timezone, also=source_also(update.also, alert.source))
+        text = format_alert(alert, names=self.names, zone=prefs.timezone, also=source_also(update.also, alert.source),
+                            tr=translation(prefs.language))
         try:
             await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=int(original.message_ref or 0), parse_mode=ParseMode.HTML,
@@ -125,7 +128,8 @@ class TelegramSink:
 
     async def send_update(self, chat_id: int, update: Alert, prefs: ChatPrefs, attempts: int) -> str:
         """A short fresh message for an update whose alert message is gone."""
-        return await self._post(chat_id, format_update(update, zone=prefs.timezone), prefs, attempts)
+        text = format_update(update, zone=prefs.timezone, tr=translation(prefs.language))
+        return await self._post(chat_id, text, prefs, attempts)
 
     async def send_digest(self, chat_id: int, text: str, prefs: ChatPrefs, attempts: int) -> str:
         return await self._post(chat_id, text, prefs, attempts)
