@@ -221,7 +221,7 @@ async def test_settings_offsets_and_no_threads_in_private(bot_api, feed_server, 
         await app.stop()
 
 
-def reload_config(tmp_path, bot_api, feed_server):
+def reload_config(tmp_path, bot_api, feed_server):  # noqa: F811
     feed_server.set("/wire.xml", rss("Wire", [COUNCIL]))
     return write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}, admin_chat=ADMIN,
                         chats=ONE_TOPIC.format(id=USER), extra=f'jsonl = "{tmp_path / "alerts.jsonl"}"')
