@@ -221,7 +221,7 @@ async def test_settings_offsets_and_no_threads_in_private(bot_api, feed_server, 
         await app.stop()
 
 
-def reload_config(tmp_path, bot_api, feed_server):
+def reload_config(tmp_path, bot_api, feed_server):  # noqa: F811
     feed_server.set("/wire.xml", rss("Wire", [COUNCIL]))
     return write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}, admin_chat=ADMIN,
                         chats=ONE_TOPIC.format(id=USER), extra=f'jsonl = "{tmp_path / "alerts.jsonl"}"')
@@ -265,5 +265,21 @@ async def test_deleting_a_rule_file_tells_its_chats(bot_api, feed_server, tmp_pa
         told = await bot_api.wait_for(lambda: [m for m in bot_api.messages(9) if "removed" in m.text])
         assert told[0].text.startswith("Topic Drone strikes was removed by the admins")
         assert not [m for m in bot_api.messages(USER) if "removed" in m.text]  # it never had the topic
+    finally:
+        await app.stop()
+
+
+async def test_feeds_shows_plain_statuses_and_why_a_feed_fails(bot_api, feed_server, tmp_path):  # noqa: F811
+    feed_server.set("/wire.xml", rss("Wire", [COUNCIL]))
+    feed_server.error("/down.xml", 503)
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire",
+                                                           feed_server.url("/down.xml"): "Down"}))
+    try:
+        assert " not fetched " in await ask(bot_api, ADMIN, ADMIN, "/feeds")
+        await app.cycle(every_feed=True)
+        table = await ask(bot_api, ADMIN, ADMIN, "/feeds")
+        down = table.index("Down")
+        assert " error " in table[down:] and "↳ " in table[down:] and "503" in table[down:]
+        assert " new items " in table and "not_modified" not in table
     finally:
         await app.stop()
