@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bot.config import Config
 from bot.errors import Problem
-from bot.ingest.netguard import BlockedAddressError, check_literal
+from bot.ingest.netguard import BadHostError, BlockedAddressError, check_url, parse_url
 
 
 def run_problems(config: Config) -> list[Problem]:
@@ -25,10 +24,9 @@ def _feed_problems(config: Config) -> list[Problem]:
         return []
     out = []
     for i, feed in enumerate(config.feeds):
-        host = urlsplit(feed.url).hostname or ""
         try:
-            check_literal(host)
-        except BlockedAddressError as exc:
+            check_url(parse_url(feed.url), guard=True)  # the same parse as the fetcher's
+        except (BlockedAddressError, BadHostError) as exc:
             out.append(Problem(f"{config.path}: feeds[{i}].url",
                                f"{exc}; refused unless [polling] allow_private_networks = true"))
     return out

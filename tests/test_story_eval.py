@@ -10,11 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.stories.cluster import default_settings
 from bot.items_jsonl import read_items
 from bot.models import Item, StoryAction, StoryDecision
-from bot.stories.evaluate import (RETIME_LAST, RETIME_SPAN, eval_clusters, eval_orders, hidden_events,
-                                   retimed, run_stream)
+from bot.stories.cluster import default_settings
+from bot.stories.evaluate import (
+    RETIME_LAST,
+    RETIME_SPAN,
+    eval_clusters,
+    eval_orders,
+    hidden_events,
+    retimed,
+    run_stream,
+)
 from bot.stories.metrics import bcubed, pairwise, worst_mixes
 from tests.corpora import corpus, skipped_param
 

@@ -12,8 +12,8 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
 from html import escape
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatMemberStatus, ParseMode
