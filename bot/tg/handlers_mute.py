@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.store import chats as db
 from bot.tg.host import (
+    Host,
     followed_topics,
     host_of,
     may_change,
@@ -69,7 +70,7 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, _done_text(host, found, span, silent))
 
 
-def _done_text(host, topics: list[str], span: timedelta | None, silent: bool) -> str:
+def _done_text(host: Host, topics: list[str], span: timedelta | None, silent: bool) -> str:
     names = ", ".join(escape(topic_names(host).get(t, t)) for t in topics)
     length = f"for {span_text(span)}" if span else "until /unmute"
     if silent:
@@ -128,7 +129,7 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE, row: d
     return await _do_mute(update, host, row, chosen, step)
 
 
-async def _do_mute(update: Update, host, row: db.TgRow, topics: list[str], step: MuteStep) -> str:
+async def _do_mute(update: Update, host: Host, row: db.TgRow, topics: list[str], step: MuteStep) -> str:
     span = SPAN_OF[step.span or "f"]
     until = host.clock() + span if span else db.FOREVER
     db.mute(host.store, row.chat_id, topics, until, host.clock())
