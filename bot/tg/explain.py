@@ -13,6 +13,7 @@ from bot.store.db import FeedRow, Store
 from bot.tg.format import MAX_TEXT, clip
 
 WHY_ITEMS = 5  # items explained for a digest
+WHY_MEMBERS = 30  # a story's items listed by /why (clip_html keeps the reply within the limit)
 
 
 def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str]) -> str:
@@ -36,6 +37,10 @@ def _why_item(e: db.Explanation, names: Mapping[str, str]) -> str:
     if e.story_id:
         sources = ", ".join(e.story_sources)
         lines.append(f"Story <code>{escape(e.story_id)}</code>: {e.story_items} item(s) from {escape(sources)}")
+        if len(e.members) > 1:  # every report folded into the story, so a wrong fold shows
+            lines += [f"  – {escape(clip(title, 150))} ({escape(clip(source, 60))})" for title, source in e.members[:WHY_MEMBERS]]
+            if len(e.members) > WHY_MEMBERS:
+                lines.append(f"  … and {len(e.members) - WHY_MEMBERS} more")
     return "\n".join(lines)
 
 

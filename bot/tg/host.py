@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.ingest.fetch import Fetcher
+from bot.judgements import StoryJudge
 from bot.runtime import Runtime
 from bot.store import chats as db
 from bot.store.db import Store
@@ -30,6 +31,7 @@ class Host(Protocol):
     runtime: Runtime
     fetcher: Fetcher
     clock: Callable[[], datetime]
+    judge: StoryJudge  # acts on "Same story" / "Different story"
 
     @property
     def last_cycle_seconds(self) -> float | None: ...
