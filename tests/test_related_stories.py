@@ -157,6 +157,17 @@ def test_judgements_survive_a_restart_and_set_the_thresholds(store):
     assert related == pytest.approx(0.05 * 1.5)  # towards the "different" pair, by at most half
 
 
+def test_each_answer_sets_the_thresholds_at_once(store):
+    clusterer = related_clusterer()
+    first, second = ingest(store, clusterer, item(*STRIKE), item(*STRIKE_B, minutes=30))
+    judge = StoryJudge(store, clusterer, lambda: NOW)
+    for n in range(MIN_JUDGEMENTS - 1):
+        jdb.save_judgement(store, jdb.Judgement(f"s-{n}", f"s-o{n}", 0.6, "different"), NOW)
+    assert clusterer.thresholds() == (0.9, 0.05)
+    judge.judge(second.decision.story_id, "different", chat_id=5, user_id=6)  # the fifth answer
+    assert clusterer.thresholds() == (0.9, pytest.approx(0.075))  # related up towards them, by at most half
+
+
 def test_migration_adds_related_columns_and_the_judgements_table(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     Store.open(url).close()

@@ -257,13 +257,13 @@ class Store:
         each item that joins a story)."""
         with self.engine.connect() as conn:
             rows = conn.execute(_VIEW, {"sid": story_id}).all()
-        head = [r for r in rows if r.ord == 0]
+        head = [r for r in rows if r[0] == 0]  # by position: cheaper than by name, per row
         if not head:
             return StoryRecord()
+        members = sorted(r for r in rows if r[0])
         return StoryRecord(
-            head[0].title or "", frozenset(r.target for r in head if r.target is not None),
-            tuple(head[0].sources or ()),
-            tuple(StoryMember(r.source, r.item_title, r.url) for r in sorted(rows, key=_ORD) if r.ord),
+            head[0][1] or "", frozenset(r[3] for r in head if r[3] is not None), tuple(head[0][2] or ()),
+            tuple(StoryMember(r[4], r[5], r[6]) for r in members),
         )
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
@@ -333,7 +333,6 @@ _VIEW = union_all(  # the story row, once per alert target (ord 0), and its item
     select(t.items.c.id, null(), null(), null(), t.items.c.source, t.items.c.title, t.items.c.url)
     .where(t.items.c.story_id == bindparam("sid")),
 )
-_ORD = itemgetter(0)
 
 
 # ---- helpers for save_update ---------------------------------------------------------------------
