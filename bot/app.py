@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
+from bot.config import StorySettings
 from bot.errors import ConfigError, WirewatchError
 from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
+from bot.judgements import StoryJudge
 from bot.match.retrain import Retrainer
 from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
@@ -41,8 +43,10 @@ class App:
     """One running wirewatch: start(), cycles (once or scheduled), stop()."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
-                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0):
+                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0,
+                 clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
+        self._new_clusterer = clusterer
         self._fingerprint = _fingerprint(runtime)
         self.last_cycle: CycleReport | None = None
         self.telegram: TelegramService | None = None  # set by start() when a token is configured
@@ -58,9 +62,11 @@ class App:
         self.store = Store.open(cfg.bot.database_url)
         self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
-        self.clusterer = StoryClusterer(cfg.stories)
+        self.clusterer = self._new_clusterer(cfg.stories)
         window_start = self.clock() - timedelta(seconds=cfg.stories.window)
         self.clusterer.restore(self.store.items_since(window_start))  # story state survives restarts
+        self.judge = StoryJudge(self.store, self.clusterer, self.clock)
+        self.judge.restore()  # pairs kept apart, thresholds learned from stored judgements
         self.pipeline = Pipeline(store=self.store, fetcher=self.fetcher, clusterer=self.clusterer,
                                  runtime=self.runtime, clock=self.clock)
         self.sinks = self._sinks()

@@ -138,3 +138,6 @@ class Alert:
     chats: tuple[int, ...] = ()
     also: tuple[str, ...] = ()  # other sources of the story, for updates
     why: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    related: str | None = None  # the earlier story this new one may be the same as (RELATED)
+    related_title: str = ""  # that story's headline
+    also_links: dict[str, str] = field(default_factory=dict)  # other source -> its article's URL, for updates

@@ -119,18 +119,20 @@ class Pipeline:
         found = self.runtime.matcher.match(item)
         decision = self.clusterer.assign(item)
         view = views.get(decision.story_id) or self._story_view(decision.story_id, decision.action)
-        deliveries = plan_deliveries(item, found, decision.story_id, view, self.runtime.routes, quiet=quiet)
-        views[decision.story_id] = StoryView(
-            view.alerted | {d.target for d in deliveries if d.kind == "alert"},
-            tuple(dict.fromkeys((*view.sources, item.source))),
-        )
+        related = None
+        if decision.action is StoryAction.RELATED and decision.related:
+            earlier = views.get(decision.related) or self._story_view(decision.related, StoryAction.JOIN)
+            related = (decision.related, earlier.title)
+        deliveries = plan_deliveries(item, found, decision.story_id, view, self.runtime.routes, quiet=quiet,
+                                     related=related)
+        views[decision.story_id] = view.adding(item, (d.target for d in deliveries if d.kind == "alert"))
         return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
 
     def _story_view(self, story_id: str, action: StoryAction) -> StoryView:
         if action is not StoryAction.JOIN:  # a new or related story has no view yet
             return StoryView()
-        alerted, sources = self.store.story_view(story_id)
-        return StoryView(frozenset(alerted), tuple(sources))
+        found = self.store.story_view(story_id)
+        return StoryView(found.alerted, found.sources, found.title, tuple((m.source, m.url) for m in found.members))
 
     def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
                 ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:

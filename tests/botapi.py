@@ -78,6 +78,7 @@ class Sent:
     edits: int = 0
     deleted: bool = False
     document: tuple[str, bytes] | None = None  # (file name, content) of a sent file
+    reply_to: int | None = None  # message id this one replies to (reply_parameters)
 
     @property
     def buttons(self) -> list[str]:
@@ -385,6 +386,9 @@ class BotApiServer:
                                "from": self._me(), "text": m.text}
         if m.reply_markup:
             out["reply_markup"] = m.reply_markup
+        earlier = next((e for e in self.sent if e.chat_id == m.chat_id and e.message_id == m.reply_to), None)
+        if earlier is not None and m.reply_to is not None:
+            out["reply_to_message"] = self._message_json(earlier)
         if m.thread_id is not None:
             out |= {"message_thread_id": m.thread_id, "is_topic_message": True}
         return out
@@ -424,10 +428,22 @@ class BotApiServer:
         text = str(params.get("text", ""))
         plain = self._check_text(text, params.get("parse_mode"))
         chat_id = params["chat_id"]
+        reply_to = self._replied(chat_id, params.get("reply_parameters"))
         sent = Sent(chat_id, next(self._message_ids[chat_id]), text, plain, params.get("reply_markup"),
-                    params.get("message_thread_id"), params)
+                    params.get("message_thread_id"), params, reply_to=reply_to)
         self.sent.append(sent)
         return self._message_json(sent)
+
+    def _replied(self, chat_id: int, reply: dict | None) -> int | None:
+        """The message a reply goes to; a missing one is refused unless allow_sending_without_reply."""
+        if not reply:
+            return None
+        target = reply["message_id"]
+        if any(m.chat_id == chat_id and m.message_id == target and not m.deleted for m in self.sent):
+            return target
+        if reply.get("allow_sending_without_reply"):
+            return None
+        raise ApiErrorRaised(ApiError(400, "Bad Request: message to be replied not found"))
 
     def _check_text(self, text: str, parse_mode: str | None) -> str:
         if not text.strip():

@@ -82,9 +82,10 @@ def test_save_update_writes_everything_and_unseen_skips_it(store):
 
 
 @pytest.mark.parametrize("story, expected", [
-    ("s1", ({"console", "tg:7"}, ["Wire", "Ledger"])),  # alerted to two targets, two sources
-    ("s2", (set(), ["Wire"])),  # stored, never alerted
-    ("s9", (set(), [])),  # unknown
+    ("s1", ({"console", "tg:7"}, ["Wire", "Ledger"], [("Wire", "Title k1", "https://x.org/k1"),
+                                                       ("Ledger", "Title k3", "https://x.org/k3")])),  # two targets, two sources
+    ("s2", (set(), ["Wire"], [("Wire", "Title k2", "https://x.org/k2")])),  # stored, never alerted
+    ("s9", (set(), [], [])),  # unknown
 ])
 def test_story_view(store, story, expected):
     store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
@@ -92,7 +93,9 @@ def test_story_view(store, story, expected):
     store.save_update(feed, state(), [processed("k1", "s1", ("console", "tg:7")), processed("k2", "s2", ())])
     joined = processed("k3", "s1", (), source="Ledger")
     store.save_update(feed, state(), [replace(joined, decision=StoryDecision("s1", StoryAction.JOIN))])
-    assert store.story_view(story) == expected
+    found = store.story_view(story)
+    assert (set(found.alerted), list(found.sources), [(m.source, m.title, m.url) for m in found.members]) == expected
+    assert found.title == ("" if story == "s9" else f"Title k{story[1]}")
 
 
 def test_unseen_does_not_ask_again_for_keys_just_checked(store):

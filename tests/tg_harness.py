@@ -86,8 +86,8 @@ console = false
     return path
 
 
-async def start_app(path: Path, clock: Clock | None = None, limits: Limits = FAST) -> App:
-    app = App(load_runtime(path), clock=clock or Clock(), telegram_limits=limits, telegram_poll_timeout=0.5)
+async def start_app(path: Path, clock: Clock | None = None, limits: Limits = FAST, **options) -> App:
+    app = App(load_runtime(path), clock=clock or Clock(), telegram_limits=limits, telegram_poll_timeout=0.5, **options)
     await app.start()
     return app
 

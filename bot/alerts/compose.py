@@ -43,8 +43,10 @@ def summarize(text: str, title: str = "", limit: int = SUMMARY_LIMIT) -> str:
 def compose_alert(
     item: Item, found: list[Match] | tuple[Match, ...], story_id: str, *,
     kind: AlertKind = AlertKind.ALERT, chats: tuple[int, ...] = (), also: tuple[str, ...] = (),
+    related: tuple[str, str] | None = None, also_links: dict[str, str] | None = None,
 ) -> Alert:
-    """The alert for an item: first of its story (ALERT) or another source joining it (UPDATE)."""
+    """The alert for an item: first of its story (ALERT) or another source joining it (UPDATE).
+    `related`: (id, headline) of the earlier story a RELATED item may be the same as."""
     return Alert(
         kind=kind,
         story_id=story_id,
@@ -58,6 +60,9 @@ def compose_alert(
         chats=chats,
         also=also,
         why={m.topic: m.why for m in found},
+        related=related[0] if related else None,
+        related_title=related[1] if related else "",
+        also_links=dict(also_links or {}),
     )
 
 
@@ -76,6 +81,9 @@ def alert_to_json(alert: Alert) -> dict:
         "chats": list(alert.chats),
         "also": list(alert.also),
         "why": {topic: list(terms) for topic, terms in alert.why.items()},
+        "related": alert.related,
+        "related_title": alert.related_title,
+        "also_links": dict(alert.also_links),
     }
 
 
@@ -93,6 +101,9 @@ def alert_from_json(data: dict) -> Alert:
         chats=tuple(data["chats"]),
         also=tuple(data["also"]),
         why={topic: tuple(terms) for topic, terms in data["why"].items()},
+        related=data.get("related"),  # rows queued before related stories existed lack these
+        related_title=data.get("related_title") or "",
+        also_links=dict(data.get("also_links") or {}),
     )
 
 
@@ -114,4 +125,6 @@ def format_console(alert: Alert, timezone: str = "UTC") -> str:
     lines.append(f"{alert.source} · {when} · story {alert.story_id}")
     if alert.url:
         lines.append(alert.url)
+    if alert.related:
+        lines.append(f"↳ may be the same story as {alert.related_title or alert.related} (story {alert.related})")
     return "\n".join(lines) + "\n"

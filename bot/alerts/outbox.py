@@ -34,17 +34,36 @@ class Route:
 
 @dataclass(frozen=True)
 class StoryView:
-    """What is already known about an item's story: targets alerted and sources seen."""
+    """What is already known about an item's story: targets alerted, sources seen, its headline,
+    and (source, article URL) of each member, oldest first."""
 
     alerted: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()
+    title: str = ""
+    links: tuple[tuple[str, str | None], ...] = ()
+
+    def adding(self, item: Item, alerted: Iterable[str] = ()) -> StoryView:
+        """The view once this item is in the story (and alerted to these targets)."""
+        return StoryView(self.alerted | frozenset(alerted), tuple(dict.fromkeys((*self.sources, item.source))),
+                         self.title or item.title, (*self.links, (item.source, item.url)))
+
+
+def also_links(story: StoryView, item: Item) -> dict[str, str]:
+    """Each source but the story's first -> the URL of its first article in the story."""
+    first = story.sources[0] if story.sources else item.source
+    out: dict[str, str] = {}
+    for source, url in (*story.links, (item.source, item.url)):
+        if url and source != first:
+            out.setdefault(source, url)
+    return out
 
 
 def plan_deliveries(
     item: Item, found: list[Match], story_id: str, story: StoryView,
-    routes: Iterable[Route], *, quiet: bool = False,
+    routes: Iterable[Route], *, quiet: bool = False, related: tuple[str, str] | None = None,
 ) -> list[Delivery]:
-    """Outbox rows for one new item. `quiet` (backfill) stores the item without alerting anyone."""
+    """Outbox rows for one new item. `quiet` (backfill) stores the item without alerting anyone;
+    `related`: (id, headline) of the earlier story a RELATED item's own story may be the same as."""
     if quiet:
         return []
     routes = list(routes)
@@ -57,11 +76,12 @@ def plan_deliveries(
             continue
         if route.target in story.alerted:
             if item.source not in story.sources:  # a new outlet: worth an edit; a repeat is not
-                update = compose_alert(item, found, story_id, kind=AlertKind.UPDATE, chats=chats, also=also)
+                update = compose_alert(item, found, story_id, kind=AlertKind.UPDATE, chats=chats, also=also,
+                                       also_links=also_links(story, item))
                 out.append(Delivery(route.target, "update", alert_to_json(update)))
         elif topics and route.wants(topics):  # a chat's alert names only the topics it follows
             mine = [m for m in found if route.topics is None or m.topic in route.topics]
-            alert = compose_alert(item, mine, story_id, chats=chats)
+            alert = compose_alert(item, mine, story_id, chats=chats, related=related)
             out.append(Delivery(route.target, "alert", alert_to_json(alert)))
     return out
 

@@ -324,6 +324,7 @@ class Explanation:
     story_title: str | None
     story_sources: tuple[str, ...]
     story_items: int
+    members: tuple[tuple[str, str], ...] = ()  # (headline, source) of every item of the story, oldest first
 
 
 def explain_item(store: Store, item_id: int) -> Explanation | None:
@@ -333,7 +334,9 @@ def explain_item(store: Store, item_id: int) -> Explanation | None:
             return None
         found = conn.execute(select(t.matches).where(t.matches.c.item_id == item_id).order_by(t.matches.c.topic)).all()
         story = conn.execute(select(t.stories).where(t.stories.c.id == item.story_id)).first()
+    members = store.story_view(item.story_id).members if item.story_id else ()
     return Explanation(
         item.title, item.source, tuple((m.topic, m.score, tuple(m.why)) for m in found), item.story_id,
         story.title if story else None, tuple(story.sources) if story else (), story.item_count if story else 0,
+        tuple((m.title, m.source) for m in members),
     )

@@ -116,6 +116,8 @@ stories = Table(
     Column("item_count", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("related", String(40)),  # the earlier story this one may be the same as (RELATED)
+    Column("related_score", Float),  # the clusterer's score for that pair
 )
 
 outbox = Table(
@@ -200,6 +202,20 @@ labels = Table(
     UniqueConstraint("topic", "item_id", "user_id", name="uq_labels_topic_item_user"),
 )
 
+# A person's answer to "same story?" under a related alert: what threshold learning reads.
+story_judgements = Table(
+    "story_judgements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", String(40), nullable=False, index=True),  # the later (related) story
+    Column("other_id", String(40), nullable=False),  # the earlier story it was shown beside
+    Column("score", Float),  # the clusterer's score for the pair when it decided RELATED
+    Column("verdict", String(16), nullable=False),  # same | different
+    Column("chat_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 
 # MIGRATIONS[n] takes a database from version n+1 to n+2. A new database gets the current
 # tables directly (create_all) and skips every step.
@@ -230,7 +246,18 @@ def _mutes_apart_and_silent(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE chats ADD COLUMN silent BOOLEAN"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages]
+
+def _related_stories(conn: Connection) -> None:
+    """stories.related and related_score, and the story_judgements table (related alerts)."""
+    have = {c["name"] for c in inspect(conn).get_columns("stories")}
+    for column in (c for c in (stories.c.related, stories.c.related_score) if c.name not in have):
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE stories ADD COLUMN {column.name} {kind}"))
+    story_judgements.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages,
+                                                  _related_stories]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

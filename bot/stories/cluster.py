@@ -53,6 +53,8 @@ class StoryClusterer:
     def __init__(self, settings: StorySettings) -> None:
         self.settings = settings
         self._window = Window(settings.window, settings.posting_cap)
+        self._bars: tuple[float, float] | None = None  # (join, related) set by set_thresholds
+        self._apart: set[frozenset[str]] = set()  # story pairs people judged different
 
     def __len__(self) -> int:
         return len(self._window)
@@ -82,11 +84,16 @@ class StoryClusterer:
         names = self._names(features)
         vec = self._vector(features, names)
         best = self._closest(score.probe(vec, features, names, when))
-        bar = score.join_bar(features.length, s.title_threshold, s.threshold)
+        bar = self._bars[0] if self._bars else score.join_bar(features.length, s.title_threshold, s.threshold)
         if best is not None and best.score >= bar:
             story = best.story
             why = score.explain(best, vec)
             decision = StoryDecision(story.id, StoryAction.JOIN, round(best.score, 4), why)
+        elif self._bars and best is not None and best.score >= self._bars[1]:
+            why = (f"related to {best.story.id}: {best.kind} {best.score:.2f} < {bar:.2f}",)
+            decision = StoryDecision(story_id_for(item), StoryAction.RELATED, round(best.score, 4), why,
+                                     related=best.story.id)
+            story = self._window.story(decision.story_id)
         else:
             decision = self._new(item, best, bar)
             story = self._window.story(decision.story_id)
@@ -145,3 +152,40 @@ class StoryClusterer:
         member = Member(item.key, when, story, vec, extra, features.names, features.plain, leads,
                         features.heads, features.sketch)
         self._window.hold(member, idents)
+
+    # ---- what people judged (minimal: the stories branch owns the full version) ----------------
+
+    def thresholds(self) -> tuple[float, float] | None:
+        """The (join, related) bars set by set_thresholds; None: the configured length-scaled
+        join bar and no related band."""
+        return self._bars
+
+    def set_thresholds(self, join: float, related: float) -> None:
+        """From now on an item joins its closest story at score >= join and is RELATED to it at
+        related <= score < join."""
+        if not 0.0 < related <= join <= 1.0:
+            raise ValueError(f"thresholds must satisfy 0 < related <= join <= 1, got {join}, {related}")
+        self._bars = (join, related)
+
+    def keep_apart(self, a: str, b: str) -> None:
+        """People judged stories a and b different events: they are never folded together."""
+        self._apart.add(frozenset((a, b)))
+
+    def kept_apart(self, a: str, b: str) -> bool:
+        return frozenset((a, b)) in self._apart
+
+    def fold(self, story_id: str, into: str) -> None:
+        """People judged story_id the same event as `into`: its held items become members of
+        `into`, so later items compare with the whole story (a rare, human-paced action: it reads
+        the window once)."""
+        if self.kept_apart(story_id, into):
+            raise ValueError(f"stories {story_id} and {into} were judged different events")
+        window = self._window
+        source = window.stories.pop(story_id, None) if story_id != into else None
+        if source is None:
+            return
+        target = window.story(into)
+        for member in [m for m in window._heap if m.alive and m.story is source]:
+            source.change(member, -1)
+            member.story = target
+            target.change(member, 1)

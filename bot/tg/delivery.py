@@ -21,6 +21,7 @@ from bot.alerts.outbox import DeliveryError
 from bot.i18n import translation
 from bot.models import Alert
 from bot.store import chats as db
+from bot.store import judgements as judged
 from bot.store.chats import TgRow
 from bot.store.db import Store
 from bot.tg.digest import ChatPrefs, hold_until, releasable
@@ -102,7 +103,9 @@ class TelegramDelivery:
                 if until := hold_until(prefs, now):
                     db.hold(self.store, row.id, until)
                     return Next.GO_ON, 0
-                ref = await self.sink.send_alert(chat_id, row, replace(prefs, silent=prefs.silent or silent))
+                reply_to, story = related_state(self.store, chat_id, alert)
+                ref = await self.sink.send_alert(chat_id, row, replace(prefs, silent=prefs.silent or silent),
+                                                 reply_to=reply_to, story=story)
             else:
                 ref = await self._update(chat_id, row, alert, prefs, now)
                 if ref is None:
@@ -139,7 +142,8 @@ class TelegramDelivery:
                 return None
             return await self.sink.send_update(chat_id, update, prefs, row.attempts)
         try:
-            return await self.sink.edit_alert(chat_id, original, update, prefs, row.attempts)
+            story = related_state(self.store, chat_id, alert_from_json(original.payload))[1]
+            return await self.sink.edit_alert(chat_id, original, update, prefs, row.attempts, story=story)
         except MessageGone:
             return await self.sink.send_update(chat_id, update, prefs, row.attempts)
 
@@ -193,6 +197,21 @@ class TelegramDelivery:
             else:
                 self.store.mark_retry(row.id, str(exc), now + timedelta(seconds=exc.retry_after))
         return Next.GO_ON if exc.retry_after is None else Next.STOP
+
+
+def related_state(store: Store, chat_id: int, alert: Alert) -> tuple[int | None, str | None]:
+    """For a related alert: the message id of the earlier story's alert in this chat (None when
+    it was never sent here: then it is a normal alert), and its judgement: "open", or the first
+    verdict given ("same" | "different")."""
+    if not alert.related:
+        return None, None
+    earlier = db.alert_row(store, chat_id, alert.related)
+    if earlier is None or earlier.status != "sent" or not earlier.message_ref:
+        return None, None
+    message_id = earlier.message_ref.removeprefix(DIGEST_REF)  # inside a digest: reply to the digest
+    if not message_id.isdigit():
+        return None, None
+    return int(message_id), judged.settled(store, alert.story_id, alert.related) or "open"
 
 
 def _digest_groups(held: Iterable[TgRow]) -> list[list[TgRow]]:

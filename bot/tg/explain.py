@@ -18,6 +18,7 @@ ENGLISH = translation("en")
 STATUS_WORDS = {  # a feed's last fetch, as /feeds shows it
     "": "not fetched", "new": "new items", "unchanged": "no change", "not_modified": "no change", "error": "error",
 }
+WHY_MEMBERS = 30  # a story's items listed by /why (clip_html keeps the reply within the limit)
 
 
 def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str], tr: Tr = ENGLISH) -> str:
@@ -43,6 +44,10 @@ def _why_item(e: db.Explanation, names: Mapping[str, str], tr: Tr) -> str:
         lines.append(tr.n_("Story {story}: {n} item from {sources}", "Story {story}: {n} items from {sources}",
                            e.story_items).format(story=f"<code>{escape(e.story_id)}</code>", n=e.story_items,
                                                  sources=escape(", ".join(e.story_sources))))
+        if len(e.members) > 1:  # every report folded into the story, so a wrong fold shows
+            lines += [f"  – {escape(clip(title, 150))} ({escape(clip(source, 60))})" for title, source in e.members[:WHY_MEMBERS]]
+            if len(e.members) > WHY_MEMBERS:
+                lines.append("  " + tr._("… and {n} more").format(n=len(e.members) - WHY_MEMBERS))
     return "\n".join(lines)
 
 

@@ -6,7 +6,10 @@ Layout of an alert:
     One or two sentences.
     Source · 21 Nov 14:05 +03
     <a href="https://...">example.org</a>
-and, once other outlets report the same story, an "also: Source B, Source C" line.
+and, once other outlets report the same story, an "also: Source B, Source C" line, each name a
+link to that outlet's own article. A related alert (sent as a reply to the earlier story's alert)
+ends with "↳ may be the same story as <headline>". The shown text stays under Telegram's 4,096
+UTF-16 code units (how Telegram counts), whatever the feed text is.
 
 Labels ("also:") and dates are in the chat's language (a Tr, English by default). A headline or
 summary that reads right to left starts with a right-to-left mark (bot.i18n.directed), so an
@@ -16,9 +19,10 @@ labelled lines of a right-to-left chat.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from html import escape
+from html import escape, unescape
 from urllib.parse import urlsplit
 
 from bot.alerts.compose import ALSO_LIMIT
@@ -30,6 +34,18 @@ ENGLISH = translation("en")
 
 MAX_TEXT = 4096  # Telegram's limit on a message's text
 TITLE_MAX, SUMMARY_MAX, SOURCE_MAX = 300, 600, 100
+RELATED_TITLE_MAX = 200
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji or rare CJK character is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shown_len(html: str) -> int:
+    """UTF-16 length of the text an HTML message shows (tags dropped, entities decoded)."""
+    return utf16_len(unescape(_TAGS.sub("", html)))
 
 
 def clip(text: str, limit: int) -> str:
@@ -59,8 +75,8 @@ def _line(text: str, tr: Tr) -> str:
     return RLM + text if tr.rtl else text
 
 
-def topic_line(topics: Sequence[str], names: Mapping[str, str]) -> str:
-    return escape(clip(" · ".join(names.get(t, t) for t in topics), 400))
+def topic_line(topics: Sequence[str], names: Mapping[str, str], limit: int = 400) -> str:
+    return escape(clip(" · ".join(names.get(t, t) for t in topics), limit))
 
 
 def link(url: str | None) -> str:
@@ -76,17 +92,59 @@ def source_also(sources: Sequence[str], own: str) -> tuple[str, ...]:
     return tuple(s for s in dict.fromkeys(sources) if s != own)
 
 
+def also_links_line(sources: Sequence[str], links: Mapping[str, str], tr: Tr = ENGLISH,
+                    limit: int = ALSO_LIMIT) -> str:
+    """'also: A, B' in HTML, in the chat's language, each source that has an http(s) article URL a
+    link to it."""
+    names = []
+    for source in sources[:limit]:
+        name, url = escape(clip(source, SOURCE_MAX)), links.get(source) or ""
+        names.append(f'<a href="{escape(url, quote=True)}">{name}</a>' if url.startswith(("http://", "https://")) else name)
+    shown, rest = tr._(", ").join(names), len(sources) - limit
+    if rest > 0:
+        return tr.n_("also: {sources} and {n} more", "also: {sources} and {n} more", rest).format(sources=shown, n=rest)
+    return tr._("also: {sources}").format(sources=shown)
+
+
+def related_line(alert: Alert, folded: bool = False, tr: Tr = ENGLISH) -> str:
+    """The last line of a related alert: what it may be the same as, or that people folded it."""
+    title = escape(directed(clip(alert.related_title or alert.related or "", RELATED_TITLE_MAX)))
+    if folded:
+        return _line("↳ <i>" + tr._("same story, folded into:") + f"</i> {title}", tr)
+    return _line("↳ <i>" + tr._("may be the same story as") + f"</i> {title}", tr)
+
+
 def format_alert(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = (),
+                 links: Mapping[str, str] | None = None, related: str | None = None,
                  tr: Tr = ENGLISH) -> str:
-    """The HTML text of an alert (with its "also:" line once other sources joined)."""
-    lines = [f"<i>{topic_line(alert.topics, names)}</i>", f"<b>{escape(directed(clip(alert.title, TITLE_MAX)))}</b>"]
-    if alert.summary:
-        lines.append(escape(directed(clip(alert.summary, SUMMARY_MAX))))
+    """The HTML text of an alert (with its "also:" line once other sources joined, each linking to
+    its own article; `related`: "open" or "folded" for an alert sent beside an earlier story)."""
+    for sizes in _SIZES:  # only text full of two-unit characters needs the smaller sizes
+        text = _alert_lines(alert, names, zone, also, links or {}, related, sizes, tr)
+        if shown_len(text) < MAX_TEXT:
+            break
+    return text
+
+
+# (topics, title, summary, also names) limits, tried in turn until the message fits
+_SIZES = ((400, TITLE_MAX, SUMMARY_MAX, ALSO_LIMIT), (100, 150, 150, 2), (50, 100, 0, 1))
+
+
+def _alert_lines(alert: Alert, names: Mapping[str, str], zone: str, also: Sequence[str],
+                 links: Mapping[str, str], related: str | None, sizes: tuple[int, int, int, int],
+                 tr: Tr) -> str:
+    topics_max, title_max, summary_max, also_max = sizes
+    lines = [f"<i>{topic_line(alert.topics, names, topics_max)}</i>",
+             f"<b>{escape(directed(clip(alert.title, title_max)))}</b>"]
+    if alert.summary and summary_max:
+        lines.append(escape(directed(clip(alert.summary, summary_max))))
     lines.append(_line(f"{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone, tr)}", tr))
     if anchor := link(alert.url):
         lines.append(anchor)
     if also:
-        lines.append(_line(f"<i>{escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also), tr))}</i>", tr))
+        lines.append(_line(f"<i>{also_links_line(tuple(also), links, tr, also_max)}</i>", tr))
+    if related and alert.related:
+        lines.append(related_line(alert, folded=related == "folded", tr=tr))
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""Button presses: 👍 / 👎 / 🔕 under alerts, the mute questions, and the /topics pages.
+"""Button presses: 👍 / 👎 / 🔕 under alerts, the mute questions, the /topics pages, and (in
+handlers_story) "Same story" / "Different story" under related alerts.
 
 👍 and 👎 store one labelled example per topic of the alert that the chat follows (who, when,
 which item) for the classifier, which every chat shares: in groups only chat administrators may
@@ -13,16 +14,20 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.alerts.compose import alert_from_json
 from bot.i18n import N_
 from bot.store import chats as db
+from bot.tg.delivery import related_state
 from bot.tg.handlers_mute import mute_button
+from bot.tg.handlers_story import on_verdict
 from bot.tg.host import chat_tr, followed_topics, host_of, may_change, set_markup, topic_names
 from bot.tg.keyboards import (
     Feedback,
     MuteStep,
+    StoryVerdict,
     SubscribeToggle,
     TopicsPage,
-    feedback_keyboard,
+    alert_keyboard,
     parse_callback,
 )
 from bot.tg.topics_view import topics_page
@@ -36,6 +41,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     action = parse_callback(query.data)
     if isinstance(action, (Feedback, MuteStep)):
         toast = await _on_alert(update, context, action)
+    elif isinstance(action, StoryVerdict):
+        toast = await on_verdict(update, context, action)
     elif isinstance(action, SubscribeToggle):
         toast = await _toggle(update, context, action)
     elif isinstance(action, TopicsPage):
@@ -68,7 +75,8 @@ async def _label(update: Update, context: ContextTypes.DEFAULT_TYPE, row: db.TgR
         return tr._("This chat no longer follows this alert's topics.")
     db.save_labels(host.store, row.item_id, topics, 1 if choice == "+" else 0, query.from_user.id, host.clock())
     db.set_feedback(host.store, row.id, choice)
-    await set_markup(query, feedback_keyboard(row.id, choice))
+    story = related_state(host.store, row.chat_id, alert_from_json(row.payload))[1]  # keep a related row
+    await set_markup(query, alert_keyboard(row.id, choice, story=story))
     return tr._(TOASTS[choice]).format(topics=tr._(", ").join(topic_names(host).get(t, t) for t in topics))
 
 

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot.alerts.compose import alert_from_json
 from bot.i18n import Tr, pick, translation
 from bot.ingest.fetch import Fetcher
+from bot.judgements import StoryJudge
 from bot.models import FetchResult, ParsedFeed
 from bot.runtime import Runtime
 from bot.store import chats as db
@@ -35,6 +36,7 @@ class Host(Protocol):
     runtime: Runtime
     fetcher: Fetcher
     clock: Callable[[], datetime]
+    judge: StoryJudge  # acts on "Same story" / "Different story"
 
     @property
     def last_cycle_seconds(self) -> float | None: ...

@@ -10,6 +10,8 @@
     ts:<page>:<0|1>:<topic>   /topics: subscribe (1) or unsubscribe (0), staying on this page
     tp:<page>                 /topics: show this page
     sub:<topic>:<0|1>         the toggle of earlier /topics messages (page 0)
+    pj:<outbox id>:s          a related alert is the same story as the one it replies to ("Same story")
+    pj:<outbox id>:d          it is a different story                   ("Different story")
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ _LIMIT = 64
 class Feedback:
     row_id: int
     choice: str  # + - m
+
+
+@dataclass(frozen=True)
+class StoryVerdict:
+    row_id: int
+    verdict: str  # same | different
+
+
+VERDICTS = {"s": "same", "d": "different"}
+VERDICT_LABELS = {"same": "Same story", "different": "Different story"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,19 @@ def feedback_keyboard(row_id: int, chosen: str | None = None) -> InlineKeyboardM
         for choice, emoji in CHOICES.items()
     ]
     return InlineKeyboardMarkup([buttons])
+
+
+def alert_keyboard(row_id: int, chosen: str | None = None, *, story: str | None = None) -> InlineKeyboardMarkup:
+    """The feedback buttons, and under a related alert a second row: "Same story" / "Different
+    story" while unjudged (story "open"), then only the verdict given, with a check mark."""
+    rows = list(feedback_keyboard(row_id, chosen).inline_keyboard)
+    if story == "open":
+        rows.append([InlineKeyboardButton(label, callback_data=f"pj:{row_id}:{code}")
+                     for code, label in ((c, VERDICT_LABELS[v]) for c, v in VERDICTS.items())])
+    elif story in VERDICT_LABELS:
+        code = next(c for c, v in VERDICTS.items() if v == story)
+        rows.append([InlineKeyboardButton(f"{VERDICT_LABELS[story]} ✓", callback_data=f"pj:{row_id}:{code}")])
+    return InlineKeyboardMarkup(rows)
 
 
 def mute_topic_keyboard(row_id: int, topics: Sequence[tuple[str, str]], tr: Tr = ENGLISH) -> InlineKeyboardMarkup:
@@ -105,12 +130,14 @@ def topics_keyboard(names: Mapping[str, str], subscribed: Iterable[str], page: i
     return InlineKeyboardMarkup(rows)
 
 
-def parse_callback(data: str | None) -> Feedback | SubscribeToggle | TopicsPage | MuteStep | None:
+def parse_callback(data: str | None) -> Feedback | StoryVerdict | SubscribeToggle | TopicsPage | MuteStep | None:
     """The action a button press asks for, or None for data this bot did not make."""
     kind, _, rest = (data or "").partition(":")
     parts = rest.split(":")
     if kind == "fb" and len(parts) == 2 and parts[0].isdigit() and parts[1] in CHOICES:
         return Feedback(int(parts[0]), parts[1])
+    if kind == "pj" and len(parts) == 2 and parts[0].isdigit() and parts[1] in VERDICTS:
+        return StoryVerdict(int(parts[0]), VERDICTS[parts[1]])
     if kind == "ts":
         page, _, tail = rest.partition(":")
         flag, _, topic = tail.partition(":")

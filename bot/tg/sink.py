@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -30,7 +30,7 @@ from bot.models import Alert
 from bot.store.chats import TgRow
 from bot.tg.digest import ChatPrefs
 from bot.tg.format import format_alert, format_update, source_also
-from bot.tg.keyboards import feedback_keyboard
+from bot.tg.keyboards import alert_keyboard
 
 MAX_BACKOFF = 600.0
 
@@ -90,31 +90,45 @@ class TelegramSink:
         self.previews = LinkPreviewOptions(is_disabled=not link_previews)
 
     async def _post(self, chat_id: int, text: str, prefs: ChatPrefs, attempts: int,
-                    markup: InlineKeyboardMarkup | None = None) -> str:
+                    markup: InlineKeyboardMarkup | None = None, reply_to: int | None = None) -> str:
+        # a reply whose message was deleted meanwhile is still sent, as a plain message
+        replying = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         try:
             message = await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=self.previews,
-                message_thread_id=prefs.thread_id, reply_markup=markup, disable_notification=prefs.silent,
+                message_thread_id=prefs.thread_id, reply_markup=markup, reply_parameters=replying,
+                disable_notification=prefs.silent,
             )
         except TelegramError as exc:
             raise translate(exc, attempts) from exc
         return str(message.message_id)
 
-    async def send_alert(self, chat_id: int, row: TgRow, prefs: ChatPrefs) -> str:
-        """A new alert with its feedback buttons; returns the message id."""
-        text = format_alert(alert_from_json(row.payload), names=self.names, zone=prefs.timezone,
+    async def send_alert(self, chat_id: int, row: TgRow, prefs: ChatPrefs, *, reply_to: int | None = None,
+                         story: str | None = None) -> str:
+        """A new alert with its feedback buttons; returns the message id. With reply_to (the
+        earlier story's alert here) it is a related alert: a reply with "Same story" /
+        "Different story" buttons (story: "open", or the verdict already given)."""
+        alert = alert_from_json(row.payload)
+        related = ("folded" if story == "same" else "open") if reply_to else None
+        text = format_alert(alert, names=self.names, zone=prefs.timezone, related=related,
                             tr=translation(prefs.language))
-        return await self._post(chat_id, text, prefs, row.attempts, feedback_keyboard(row.id, row.feedback))
+        markup = alert_keyboard(row.id, row.feedback, story=story if reply_to else None)
+        return await self._post(chat_id, text, prefs, row.attempts, markup, reply_to)
 
-    async def edit_alert(self, chat_id: int, original: TgRow, update: Alert, prefs: ChatPrefs, attempts: int) -> str:
-        """Add the update's sources to the alert already sent; MessageGone if it was deleted."""
+    async def edit_alert(self, chat_id: int, original: TgRow, update: Alert, prefs: ChatPrefs, attempts: int,
+                         *, story: str | None = None) -> str:
+        """Add the update's sources (each a link to its article) to the alert already sent;
+        MessageGone if it was deleted. story: the related state of the original, kept as it was."""
         alert = alert_from_json(original.payload)
+        related = None if story is None else ("folded" if story == "same" else "open")
         text = format_alert(alert, names=self.names, zone=prefs.timezone, also=source_also(update.also, alert.source),
+                            links=update.also_links, related=related,
                             tr=translation(prefs.language))
         try:
             await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=int(original.message_ref or 0), parse_mode=ParseMode.HTML,
-                link_preview_options=self.previews, reply_markup=feedback_keyboard(original.id, original.feedback),
+                link_preview_options=self.previews,
+                reply_markup=alert_keyboard(original.id, original.feedback, story=story),
             )
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
