@@ -10,7 +10,8 @@ from bot.models import Match
 from bot.store import chats as db
 from bot.store.chats import TgRow
 from bot.store.db import FeedRow, Store
-from bot.tg.format import MAX_TEXT, clip
+from bot.textsafe import clip, fit_units, utf16_len
+from bot.tg.format import MAX_TEXT, SOURCE_MAX, field
 
 WHY_ITEMS = 5  # items explained for a digest
 
@@ -29,13 +30,14 @@ def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str]) -> s
 
 
 def _why_item(e: db.Explanation, names: Mapping[str, str]) -> str:
-    lines = [f"<b>{escape(clip(e.title, 200))}</b> ({escape(e.source)})"]
+    lines = [f"<b>{field(e.title, 200)}</b> ({field(e.source, SOURCE_MAX)})"]
     for topic, score, terms in e.matches:
         hits = ", ".join(terms) or "(no terms recorded)"
-        lines.append(f"• {escape(names.get(topic, topic))}: score {score:.2f}; matched {escape(hits)}")
+        lines.append(f"• {field(names.get(topic, topic), 100)}: score {score:.2f}; matched {field(hits, 300)}")
     if e.story_id:
-        sources = ", ".join(e.story_sources)
-        lines.append(f"Story <code>{escape(e.story_id)}</code>: {e.story_items} item(s) from {escape(sources)}")
+        sources = ", ".join(clip(s, 60) for s in e.story_sources[:10])
+        more = f" and {len(e.story_sources) - 10} more" if len(e.story_sources) > 10 else ""
+        lines.append(f"Story <code>{escape(e.story_id)}</code>: {e.story_items} item(s) from {field(sources, 700)}{more}")
     return "\n".join(lines)
 
 
@@ -45,8 +47,8 @@ def test_text(found: Iterable[Match], names: Mapping[str, str], here: frozenset[
     for m in found:
         note = "" if here is None or m.topic in here else " (not subscribed here)"
         why = ", ".join(m.why) or "-"
-        lines.append(f"• <b>{escape(names.get(m.topic, m.topic))}</b>: score {m.score:.2f}; matched {escape(why)}{note}")
-    return "Would match:\n" + "\n".join(lines) if lines else "No topic matches that text."
+        lines.append(f"• <b>{field(names.get(m.topic, m.topic), 100)}</b>: score {m.score:.2f}; matched {field(why, 300)}{note}")
+    return clip_html("Would match:\n" + "\n".join(lines)) if lines else "No topic matches that text."
 
 
 def _age(then: datetime | None, now: datetime) -> str:
@@ -71,7 +73,7 @@ def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int) -> 
     head = f"<b>Feeds</b>: {len(feeds)} active, {failing} failing\n"
     body, shown = "", 0
     for line in rows:
-        if len(head) + len(body) + len(line) + 40 > MAX_TEXT:
+        if utf16_len(head) + utf16_len(body) + utf16_len(line) + 40 > MAX_TEXT:
             break
         body, shown = body + escape(line) + "\n", shown + 1
     more = len(rows) - shown
@@ -86,7 +88,7 @@ def status_text(depth: Mapping[str, int], counts: Mapping[str, int], failing: Se
         f"queue: {depth.get('pending', 0)} pending, {depth.get('held', 0)} held",
         f"alerts sent today: {counts.get('alerts_sent', 0)}",
         f"items stored: {counts.get('items', 0)}",
-        f"feeds failing: {len(failing)}" + (": " + escape(", ".join(f.name for f in failing[:10])) if failing else ""),
+        f"feeds failing: {len(failing)}" + (": " + field(", ".join(clip(f.name, 60) for f in failing[:10]), 800) if failing else ""),
         f"last cycle: {cycle}",
     ]
     return "\n".join(lines)
@@ -101,16 +103,16 @@ def feed_notices(outcomes: Iterable, failing_after: int) -> list[str]:
     for o in outcomes:
         before = o.feed.error_count
         if o.status == "error" and before + 1 == failing_after:
-            out.append(f"⚠️ Feed failing: <b>{escape(o.feed.name)}</b> ({escape(o.feed.url)}) — "
-                       f"{failing_after} errors in a row; last: {escape(o.error or 'unknown')}")
+            out.append(f"⚠️ Feed failing: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) — "
+                       f"{failing_after} errors in a row; last: {field(o.error or 'unknown', 1000)}")
         elif o.status != "error" and before >= failing_after:
-            out.append(f"✅ Feed recovered: <b>{escape(o.feed.name)}</b> ({escape(o.feed.url)}) after {before} errors")
+            out.append(f"✅ Feed recovered: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) after {before} errors")
     return out
 
 
 def clip_html(text: str) -> str:
     """Keep a reply within Telegram's limit (only used on texts whose tags close per line)."""
-    if len(text) <= MAX_TEXT:
+    if utf16_len(text) <= MAX_TEXT:
         return text
-    cut = text.rfind("\n", 0, MAX_TEXT - 20)
-    return text[:cut] + "\n…"
+    cut = text.rfind("\n", 0, fit_units(text, MAX_TEXT - 20))
+    return text[: max(cut, 0)] + "\n…"

@@ -19,18 +19,23 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts.compose import also_line
 from bot.models import Alert
+from bot.textsafe import clip, display_host, utf16_len
 
-MAX_TEXT = 4096  # Telegram's limit on a message's text
-TITLE_MAX, SUMMARY_MAX, SOURCE_MAX = 300, 600, 100
+MAX_TEXT = 4096  # Telegram's limit on a message's text, in UTF-16 code units
+# Every field is clipped (in UTF-16 units, invisible characters removed), so a message's text is
+# at most ~2,300 units whatever the feed sends: topics 400, title 300, summary 600, source 100,
+# host 253, "also:" 5 x 100 plus a count, the time and line breaks.
+TITLE_MAX, SUMMARY_MAX, SOURCE_MAX, TOPICS_MAX = 300, 600, 100, 400
 
 
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word with an ellipsis (before escaping, so no entity is cut)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
+def field(text: str, limit: int) -> str:
+    """One piece of feed text, as shown: clipped, invisible characters removed, HTML-escaped."""
+    return escape(clip(text, limit))
+
+
+def also_names(sources: Sequence[str]) -> str:
+    """The escaped "also: A, B and N more" line, every name clipped."""
+    return escape(also_line(tuple(clip(s, SOURCE_MAX) for s in sources)))
 
 
 def when(published: datetime, zone: str) -> str:
@@ -38,15 +43,18 @@ def when(published: datetime, zone: str) -> str:
 
 
 def topic_line(topics: Sequence[str], names: Mapping[str, str]) -> str:
-    return escape(clip(" · ".join(names.get(t, t) for t in topics), 400))
+    return field(" · ".join(clip(names.get(t, t), 100) for t in topics[:40]), TOPICS_MAX)
 
 
 def link(url: str | None) -> str:
     """An anchor showing the host; empty when there is no http(s) URL."""
     if not url or not url.startswith(("http://", "https://")):
         return ""
-    host = urlsplit(url).hostname or url
-    return f'<a href="{escape(url, quote=True)}">{escape(host.removeprefix("www."))}</a>'
+    try:
+        host = display_host(urlsplit(url).hostname or "")
+    except ValueError:  # a URL urlsplit refuses (bad IPv6 brackets): no link
+        return ""
+    return f'<a href="{escape(url, quote=True)}">{field(host.removeprefix("www."), 253) or "link"}</a>'
 
 
 def source_also(sources: Sequence[str], own: str) -> tuple[str, ...]:
@@ -56,22 +64,22 @@ def source_also(sources: Sequence[str], own: str) -> tuple[str, ...]:
 
 def format_alert(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = ()) -> str:
     """The HTML text of an alert (with its "also:" line once other sources joined)."""
-    lines = [f"<i>{topic_line(alert.topics, names)}</i>", f"<b>{escape(clip(alert.title, TITLE_MAX))}</b>"]
+    lines = [f"<i>{topic_line(alert.topics, names)}</i>", f"<b>{field(alert.title, TITLE_MAX)}</b>"]
     if alert.summary:
-        lines.append(escape(clip(alert.summary, SUMMARY_MAX)))
-    lines.append(f"{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone)}")
+        lines.append(field(alert.summary, SUMMARY_MAX))
+    lines.append(f"{field(alert.source, SOURCE_MAX)} · {when(alert.published, zone)}")
     if anchor := link(alert.url):
         lines.append(anchor)
     if also:
-        lines.append(f"<i>{escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also)))}</i>")
+        lines.append(f"<i>{also_names(also)}</i>")
     return "\n".join(lines)
 
 
 def format_update(update: Alert, *, zone: str) -> str:
     """A short new message for a story update whose original alert can no longer be edited."""
-    lines = [f"↳ <i>{escape(also_line(source_also(update.also, '') or (update.source,)))}</i>",
-             f"<b>{escape(clip(update.title, TITLE_MAX))}</b>",
-             f"{escape(clip(update.source, SOURCE_MAX))} · {when(update.published, zone)}"]
+    lines = [f"↳ <i>{also_names(source_also(update.also, '') or (update.source,))}</i>",
+             f"<b>{field(update.title, TITLE_MAX)}</b>",
+             f"{field(update.source, SOURCE_MAX)} · {when(update.published, zone)}"]
     if anchor := link(update.url):
         lines.append(anchor)
     return "\n".join(lines)
@@ -79,12 +87,12 @@ def format_update(update: Alert, *, zone: str) -> str:
 
 def digest_entry(alert: Alert, *, names: Mapping[str, str], zone: str, also: Sequence[str] = ()) -> str:
     """One alert inside a digest: topics, linked headline, source and time, other sources."""
-    title = escape(clip(alert.title, TITLE_MAX))
+    title = field(alert.title, TITLE_MAX)
     if alert.url and alert.url.startswith(("http://", "https://")):
         title = f'<a href="{escape(alert.url, quote=True)}">{title}</a>'
-    line = f"• <i>{topic_line(alert.topics, names)}</i>\n<b>{title}</b>\n{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone)}"
+    line = f"• <i>{topic_line(alert.topics, names)}</i>\n<b>{title}</b>\n{field(alert.source, SOURCE_MAX)} · {when(alert.published, zone)}"
     if also:
-        line += f" · {escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also)))}"
+        line += f" · {also_names(also)}"
     return line
 
 
@@ -93,10 +101,10 @@ def digest_chunks(entries: Sequence[str], header: str, limit: int = MAX_TEXT) ->
     chunks: list[list[int]] = []
     size = limit + 1
     for i, entry in enumerate(entries):
-        cost = len(entry) + 2
+        cost = utf16_len(entry) + 2  # HTML counted: never less than the text Telegram counts
         if not chunks or size + cost > limit:
             chunks.append([])
-            size = len(header) + 12
+            size = utf16_len(header) + 12
         chunks[-1].append(i)
         size += cost
     return chunks
@@ -104,5 +112,5 @@ def digest_chunks(entries: Sequence[str], header: str, limit: int = MAX_TEXT) ->
 
 def digest_text(entries: Sequence[str], header: str, part: int, parts: int) -> str:
     suffix = f" ({part}/{parts})" if parts > 1 else ""
-    return f"<b>{escape(header)}{suffix}</b>\n\n" + "\n\n".join(entries)
+    return f"<b>{field(header, 200)}{suffix}</b>\n\n" + "\n\n".join(entries)
 
