@@ -11,6 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from sqlalchemy.exc import DatabaseError
+
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.config import StorySettings
@@ -24,7 +26,7 @@ from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
-from bot.store.db import Store
+from bot.store.db import Store, unreadable
 from bot.stories.cluster import StoryClusterer
 
 if TYPE_CHECKING:
@@ -59,14 +61,19 @@ class App:
         cfg = self.runtime.config
         if cfg.telegram.token:  # before anything that could log it (PTB logs its URL at DEBUG)
             self._unredact = install(Redactor([cfg.telegram.token]))
-        self.store = Store.open(cfg.bot.database_url)
-        self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
-        self.fetcher = await Fetcher(cfg.polling).__aenter__()
+        try:
+            self.store = Store.open(cfg.bot.database_url)
+        except BaseException:
+            self._unredact()
+            raise
         self.clusterer = self._new_clusterer(cfg.stories)
-        window_start = self.clock() - timedelta(seconds=cfg.stories.window)
-        self.clusterer.restore(self.store.items_since(window_start))  # story state survives restarts
-        self.judge = StoryJudge(self.store, self.clusterer, self.clock)
-        self.judge.restore()  # pairs kept apart, thresholds learned from stored judgements
+        try:
+            self._load_state()
+        except (DatabaseError, UnicodeDecodeError) as exc:  # rows SQLite's quick_check cannot see
+            self.store.close()
+            self._unredact()
+            raise unreadable(self.store.engine, exc) from None
+        self.fetcher = await Fetcher(cfg.polling).__aenter__()
         self.pipeline = Pipeline(store=self.store, fetcher=self.fetcher, clusterer=self.clusterer,
                                  runtime=self.runtime, clock=self.clock)
         self.sinks = self._sinks()
@@ -83,6 +90,17 @@ class App:
                 self._unredact()
                 raise
         self.heap.start()  # libraries, models, the restored window: out of every full collection
+
+    def _load_state(self) -> None:
+        """The story window back from the store (state survives restarts), then the config's feeds
+        into it: reads first, so a database that fails them is left as it was."""
+        cfg = self.runtime.config
+        window_start = self.clock() - timedelta(seconds=cfg.stories.window)
+        self.clusterer.restore(self.store.items_since(window_start))
+        self.judge = StoryJudge(self.store, self.clusterer, self.clock)
+        self.judge.restore()  # pairs kept apart, thresholds learned from stored judgements
+        stored_chats(self.store)
+        self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
 
     async def stop(self) -> None:
         self.heap.stop()

@@ -50,7 +50,7 @@ def test_database_from_a_newer_version_is_refused(tmp_path):
     with s.engine.begin() as conn:
         conn.execute(update(schema.meta).values(value=str(schema.SCHEMA_VERSION + 1)))
     s.close()
-    with pytest.raises(WirewatchError, match="newer than this wirewatch"):
+    with pytest.raises(WirewatchError, match="written by a newer wirewatch"):
         Store.open(url)
 
 

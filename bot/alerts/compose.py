@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.models import Alert, AlertKind, Item, Match
+from bot.textsafe import clip, strip_invisible
 
 SUMMARY_LIMIT = 300
 ALSO_LIMIT = 5  # sources listed by name in an update; the rest are counted
@@ -117,12 +118,14 @@ def also_line(sources: tuple[str, ...], limit: int = ALSO_LIMIT) -> str:
 def format_console(alert: Alert, timezone: str = "UTC") -> str:
     """A readable plain-text block for the terminal."""
     when = alert.published.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    source, title = clip(alert.source, 200), strip_invisible(alert.title)  # no bidi tricks in a terminal
     if alert.kind is AlertKind.UPDATE:
-        return f"  ↳ story {alert.story_id} {also_line(alert.also)}\n    {alert.source}: {alert.title}\n    {alert.url or ''}\n"
-    lines = [f"[{' · '.join(alert.topics)}]", alert.title]
+        also = also_line(tuple(clip(s, 100) for s in alert.also))
+        return f"  ↳ story {alert.story_id} {also}\n    {source}: {title}\n    {alert.url or ''}\n"
+    lines = [f"[{' · '.join(alert.topics)}]", title]
     if alert.summary:
-        lines.append(alert.summary)
-    lines.append(f"{alert.source} · {when} · story {alert.story_id}")
+        lines.append(strip_invisible(alert.summary))
+    lines.append(f"{source} · {when} · story {alert.story_id}")
     if alert.url:
         lines.append(alert.url)
     if alert.related:

@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from bot.models import Item, ParsedFeed, RawEntry
 from bot.text import fold, words
+from bot.textsafe import strip_invisible
 
 TITLE_FROM_SUMMARY_CHARS = 80
 MAX_TITLE_CHARS = 300
@@ -141,7 +142,7 @@ def html_to_text(markup: str) -> str:
             text = _strip_tags(text)
         if "&" in text:  # double-escaped entities (&amp;amp;, &amp;#8217;) are common in feeds
             text = _decode(text)
-    text = " ".join(text.translate(_CONTROL).split())
+    text = " ".join(strip_invisible(text.translate(_CONTROL)).split())  # no bidi/zero-width tricks
     return _drop_tails(text)
 
 

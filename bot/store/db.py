@@ -11,6 +11,7 @@ from functools import cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import (
     Table,
@@ -26,11 +27,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from bot.config import feed_host
 from bot.errors import WirewatchError
 from bot.models import FeedForUpdate, Item, Match, StoryAction, StoryDecision
+from bot.store import health
 from bot.store import schema as t
 
 IMPORTED = "import"  # feeds.origin of a feed added from an OPML file (others: "config", "admin")
@@ -134,16 +136,24 @@ class Store:
     @classmethod
     def open(cls, database_url: str) -> Store:
         """Open (creating and migrating) the database."""
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = health.sqlite_file(database_url)
+        if path is not None:
+            if problem := health.file_problem(path):  # before SQLite touches the file
+                raise health.DamagedDatabase(str(path), problem)
+            if path.is_file() and path.stat().st_size:
+                _check_read_only(path)  # before anything (even journal_mode=WAL) writes to it
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(database_url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
             with engine.begin() as conn:
                 t.migrate(conn)
-        except OperationalError as exc:
-            raise WirewatchError(f"cannot open database {engine.url!r}: {exc.orig}") from None
+        except BaseException as exc:
+            engine.dispose()
+            if isinstance(exc, DatabaseError | UnicodeDecodeError):
+                raise unreadable(engine, exc) from None
+            raise
         return cls(engine)
 
     def close(self) -> None:
@@ -453,6 +463,36 @@ def _row_item(row) -> Item:
 def _chunks(seq: Sequence, size: int):
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
+
+
+def _check_read_only(path: Path) -> None:
+    """quick_check and the schema checks on a read-only connection: DamagedDatabase if unusable."""
+    engine = create_engine(f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true")
+    try:
+        with engine.connect() as conn:
+            if problem := health.quick_check(conn):
+                raise health.DamagedDatabase(str(path), problem)
+            t.check(conn)
+    except (DatabaseError, UnicodeDecodeError) as exc:
+        raise unreadable(engine, exc, str(path)) from None
+    finally:
+        engine.dispose()
+
+
+# SQLite's words for a file that is not (or no longer) a usable database, as opposed to one
+# that cannot be opened now (locked, no permission, no such directory).
+_DAMAGE_WORDS = ("not a database", "malformed", "corrupt", "no such table", "no such column", "codec", "decode")
+
+
+def unreadable(engine: Engine, exc: Exception, where: str = "") -> WirewatchError:
+    """The error for a database that failed while being read: damaged, or not openable."""
+    reason = str(getattr(exc, "orig", None) or exc)
+    url = engine.url
+    where = where or (url.database if url.get_backend_name() == "sqlite" and url.database else
+                      url.render_as_string(hide_password=True))
+    if isinstance(exc, UnicodeDecodeError) or any(w in reason.lower() for w in _DAMAGE_WORDS):
+        return health.DamagedDatabase(where, f"SQLite cannot read it ({reason[:200]})")
+    return WirewatchError(f"cannot open database {where}: {reason[:300]}")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
-from bot.errors import WirewatchError
+from bot.store import health
 
 
 class UTCDateTime(TypeDecorator):
@@ -262,26 +262,53 @@ SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 
 def current_version(conn: Connection) -> int:
-    if not conn.dialect.has_table(conn, "meta"):
-        return 0
-    row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
-    return int(row[0]) if row else 0
+    return health.stored_version(conn, meta)[0]
+
+
+def check(conn: Connection) -> int:
+    """The stored schema version, if this wirewatch can use the database; else DamagedDatabase.
+
+    Reads only: run on a read-only connection before anything is written.
+    """
+    version, has_meta = health.stored_version(conn, meta)
+    where = health.where_of(conn)
+    if version > SCHEMA_VERSION:
+        raise health.DamagedDatabase(where, f"it was written by a newer wirewatch (schema version {version}; "
+                                            f"this wirewatch reads up to {SCHEMA_VERSION})", newer=True)
+    if version == 0:
+        _refuse_unversioned(conn, where, has_meta)
+    elif version == SCHEMA_VERSION:  # an older version lacks what its migrations will add
+        _refuse_incomplete(conn, where)
+    return version
 
 
 def migrate(conn: Connection) -> int:
-    """Bring the schema up to SCHEMA_VERSION; refuse a database written by a newer wirewatch."""
-    version = current_version(conn)
-    if version > SCHEMA_VERSION:
-        raise WirewatchError(
-            f"database schema version {version} is newer than this wirewatch supports"
-            f" ({SCHEMA_VERSION}); upgrade wirewatch"
-        )
+    """Bring the schema up to SCHEMA_VERSION; refuse a newer, foreign or incomplete database."""
+    version = check(conn)
     if version == 0:
         metadata.create_all(conn)
     else:
         for step in MIGRATIONS[version - 1 :]:
             step(conn)
+    _refuse_incomplete(conn, health.where_of(conn))
     if version != SCHEMA_VERSION:
         conn.execute(meta.delete().where(meta.c.key == "schema_version"))
         conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
     return SCHEMA_VERSION
+
+
+def _refuse_incomplete(conn: Connection, where: str) -> None:
+    if missing := health.missing_parts(conn, metadata):
+        raise health.DamagedDatabase(where, f"it lacks {', '.join(missing[:6])}" + (" …" if len(missing) > 6 else ""))
+
+
+def _refuse_unversioned(conn: Connection, where: str, has_meta: bool) -> None:
+    """A database without a schema version must be new: no tables but (maybe) an empty meta."""
+    ours = [n for n in metadata.tables if n != "meta" and conn.dialect.has_table(conn, n)]
+    others = health.foreign_tables(conn, metadata)
+    if others:
+        raise health.DamagedDatabase(where, f"it holds other tables ({', '.join(others[:6])}) and no wirewatch "
+                                            "schema version (another program's database)")
+    if ours:
+        lost = "its schema version is missing" if has_meta else "its meta table (schema version) is missing"
+        raise health.DamagedDatabase(where, f"{lost}, though it has wirewatch tables ({', '.join(ours[:4])} …)")

@@ -11,7 +11,8 @@ from bot.models import Match
 from bot.store import chats as db
 from bot.store.chats import TgRow
 from bot.store.db import FeedRow, Store
-from bot.tg.format import MAX_TEXT, clip
+from bot.textsafe import clip, fit_units, utf16_len
+from bot.tg.format import MAX_TEXT, SOURCE_MAX, field
 
 WHY_ITEMS = 5  # items explained for a digest
 ENGLISH = translation("en")
@@ -35,17 +36,19 @@ def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str], tr: 
 
 
 def _why_item(e: db.Explanation, names: Mapping[str, str], tr: Tr) -> str:
-    lines = [f"<b>{escape(clip(e.title, 200))}</b> ({escape(e.source)})"]
+    lines = [f"<b>{field(e.title, 200)}</b> ({field(e.source, SOURCE_MAX)})"]
     for topic, score, terms in e.matches:
         hits = ", ".join(terms) or tr._("(no terms recorded)")
         lines.append("• " + tr._("{topic}: score {score}; matched {terms}").format(
-            topic=escape(names.get(topic, topic)), score=f"{score:.2f}", terms=escape(hits)))
+            topic=field(names.get(topic, topic), 100), score=f"{score:.2f}", terms=field(hits, 300)))
     if e.story_id:
+        sources = ", ".join(clip(s, 60) for s in e.story_sources[:10])
+        more = " " + tr._("… and {n} more").format(n=len(e.story_sources) - 10) if len(e.story_sources) > 10 else ""
         lines.append(tr.n_("Story {story}: {n} item from {sources}", "Story {story}: {n} items from {sources}",
                            e.story_items).format(story=f"<code>{escape(e.story_id)}</code>", n=e.story_items,
-                                                 sources=escape(", ".join(e.story_sources))))
+                                                 sources=field(sources, 700) + more))
         if len(e.members) > 1:  # every report folded into the story, so a wrong fold shows
-            lines += [f"  – {escape(clip(title, 150))} ({escape(clip(source, 60))})" for title, source in e.members[:WHY_MEMBERS]]
+            lines += [f"  – {field(title, 150)} ({field(source, 60)})" for title, source in e.members[:WHY_MEMBERS]]
             if len(e.members) > WHY_MEMBERS:
                 lines.append("  " + tr._("… and {n} more").format(n=len(e.members) - WHY_MEMBERS))
     return "\n".join(lines)
@@ -58,9 +61,10 @@ def test_text(found: Iterable[Match], names: Mapping[str, str], here: frozenset[
     for m in found:
         note = "" if here is None or m.topic in here else " " + tr._("(not subscribed here)")
         line = tr._("{topic}: score {score}; matched {terms}").format(
-            topic=f"<b>{escape(names.get(m.topic, m.topic))}</b>", score=f"{m.score:.2f}", terms=escape(", ".join(m.why) or "-"))
+            topic=f"<b>{field(names.get(m.topic, m.topic), 100)}</b>", score=f"{m.score:.2f}",
+            terms=field(", ".join(m.why) or "-", 300))
         lines.append(f"• {line}{note}")
-    return tr._("Would match:") + "\n" + "\n".join(lines) if lines else tr._("No topic matches that text.")
+    return clip_html(tr._("Would match:") + "\n" + "\n".join(lines)) if lines else tr._("No topic matches that text.")
 
 
 def _age(then: datetime | None, now: datetime) -> str:
@@ -88,7 +92,7 @@ def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int, tr:
     head = tr._("<b>Feeds</b>: {active} active, {failing} failing").format(active=len(feeds), failing=failing) + "\n"
     body, shown = "", 0
     for line in rows:
-        if len(head) + len(body) + len(line) + 40 > MAX_TEXT:
+        if utf16_len(head) + utf16_len(body) + utf16_len(line) + 40 > MAX_TEXT:
             break
         body, shown = body + escape(line) + "\n", shown + 1
     more = len(rows) - shown
@@ -99,7 +103,7 @@ def status_text(depth: Mapping[str, int], counts: Mapping[str, int], failing: Se
                 last_cycle: float | None, tr: Tr = ENGLISH) -> str:
     _ = tr._
     cycle = f"{last_cycle:.1f}s" if last_cycle is not None else _("no cycle yet")
-    names = ": " + escape(", ".join(f.name for f in failing[:10])) if failing else ""
+    names = ": " + field(", ".join(clip(f.name, 60) for f in failing[:10]), 800) if failing else ""
     lines = [
         _("<b>Status</b>"),
         _("queue: {pending} pending, {held} held").format(pending=depth.get("pending", 0), held=depth.get("held", 0)),
@@ -120,16 +124,16 @@ def feed_notices(outcomes: Iterable, failing_after: int) -> list[str]:
     for o in outcomes:
         before = o.feed.error_count
         if o.status == "error" and before + 1 == failing_after:
-            out.append(f"⚠️ Feed failing: <b>{escape(o.feed.name)}</b> ({escape(o.feed.url)}) — "
-                       f"{failing_after} errors in a row; last: {escape(o.error or 'unknown')}")
+            out.append(f"⚠️ Feed failing: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) — "
+                       f"{failing_after} errors in a row; last: {field(o.error or 'unknown', 1000)}")
         elif o.status != "error" and before >= failing_after:
-            out.append(f"✅ Feed recovered: <b>{escape(o.feed.name)}</b> ({escape(o.feed.url)}) after {before} errors")
+            out.append(f"✅ Feed recovered: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) after {before} errors")
     return out
 
 
 def clip_html(text: str) -> str:
     """Keep a reply within Telegram's limit (only used on texts whose tags close per line)."""
-    if len(text) <= MAX_TEXT:
+    if utf16_len(text) <= MAX_TEXT:
         return text
-    cut = text.rfind("\n", 0, MAX_TEXT - 20)
-    return text[:cut] + "\n…"
+    cut = text.rfind("\n", 0, fit_units(text, MAX_TEXT - 20))
+    return text[: max(cut, 0)] + "\n…"

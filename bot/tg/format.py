@@ -28,19 +28,17 @@ from urllib.parse import urlsplit
 from bot.alerts.compose import ALSO_LIMIT
 from bot.i18n import RLM, Tr, directed, translation
 from bot.models import Alert
+from bot.textsafe import clip, display_host, utf16_len
 from bot.tg.digest import zone_of
 
 ENGLISH = translation("en")
 
-MAX_TEXT = 4096  # Telegram's limit on a message's text
-TITLE_MAX, SUMMARY_MAX, SOURCE_MAX = 300, 600, 100
+MAX_TEXT = 4096  # Telegram's limit on a message's text, in UTF-16 code units
+# Every field is clipped (in UTF-16 units, invisible characters removed), and format_alert falls
+# back to smaller sizes until the whole fits, whatever the feed sends.
+TITLE_MAX, SUMMARY_MAX, SOURCE_MAX, TOPICS_MAX = 300, 600, 100, 400
 RELATED_TITLE_MAX = 200
 _TAGS = re.compile(r"<[^>]+>")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (an emoji or rare CJK character is two)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def shown_len(html: str) -> int:
@@ -48,13 +46,9 @@ def shown_len(html: str) -> int:
     return utf16_len(unescape(_TAGS.sub("", html)))
 
 
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word with an ellipsis (before escaping, so no entity is cut)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
+def field(text: str, limit: int) -> str:
+    """One piece of feed text, as shown: clipped, invisible characters removed, HTML-escaped."""
+    return escape(clip(text, limit))
 
 
 def when(published: datetime, zone: str, tr: Tr = ENGLISH) -> str:
@@ -75,16 +69,19 @@ def _line(text: str, tr: Tr) -> str:
     return RLM + text if tr.rtl else text
 
 
-def topic_line(topics: Sequence[str], names: Mapping[str, str], limit: int = 400) -> str:
-    return escape(clip(" · ".join(names.get(t, t) for t in topics), limit))
+def topic_line(topics: Sequence[str], names: Mapping[str, str], limit: int = TOPICS_MAX) -> str:
+    return field(" · ".join(clip(names.get(t, t), 100) for t in topics[:40]), limit)
 
 
 def link(url: str | None) -> str:
     """An anchor showing the host; empty when there is no http(s) URL."""
     if not url or not url.startswith(("http://", "https://")):
         return ""
-    host = urlsplit(url).hostname or url
-    return f'<a href="{escape(url, quote=True)}">{escape(host.removeprefix("www."))}</a>'
+    try:
+        host = display_host(urlsplit(url).hostname or "")
+    except ValueError:  # a URL urlsplit refuses (bad IPv6 brackets): no link
+        return ""
+    return f'<a href="{escape(url, quote=True)}">{field(host.removeprefix("www."), 253) or "link"}</a>'
 
 
 def source_also(sources: Sequence[str], own: str) -> tuple[str, ...]:
@@ -175,10 +172,10 @@ def digest_chunks(entries: Sequence[str], header: str, limit: int = MAX_TEXT) ->
     chunks: list[list[int]] = []
     size = limit + 1
     for i, entry in enumerate(entries):
-        cost = len(entry) + 2
+        cost = utf16_len(entry) + 2  # HTML counted: never less than the text Telegram counts
         if not chunks or size + cost > limit:
             chunks.append([])
-            size = len(header) + 12
+            size = utf16_len(header) + 12
         chunks[-1].append(i)
         size += cost
     return chunks
@@ -186,5 +183,5 @@ def digest_chunks(entries: Sequence[str], header: str, limit: int = MAX_TEXT) ->
 
 def digest_text(entries: Sequence[str], header: str, part: int, parts: int) -> str:
     suffix = f" ({part}/{parts})" if parts > 1 else ""
-    return f"<b>{escape(header)}{suffix}</b>\n\n" + "\n\n".join(entries)
+    return f"<b>{field(header, 200)}{suffix}</b>\n\n" + "\n\n".join(entries)
 

@@ -5,14 +5,14 @@ only if it already exists; never imports python-telegram-bot.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DatabaseError
 
-from bot.errors import WirewatchError
 from bot.runtime import Runtime, with_stored_routes
 from bot.store import chats as db
-from bot.store.db import IMPORTED, Store
+from bot.store.db import IMPORTED, Store, unreadable
 from bot.tg.digest import describe, merge_prefs
 
 
@@ -26,14 +26,12 @@ def stored_report(rt: Runtime) -> tuple[list[str], bool]:
     url = rt.config.bot.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return [], True
+    store = Store.open(url)  # a database that cannot be used raises DamagedDatabase: check exits 1
     try:
-        store = Store.open(url)
-    except WirewatchError as exc:
-        return [f"database: not readable ({exc})"], False
-    try:
+        store.items_since(datetime.now(UTC) - timedelta(seconds=rt.config.stories.window))  # as run reads
         return _feed_lines(store) + _chat_lines(rt, store), True
-    except SQLAlchemyError as exc:  # e.g. a database from before these tables existed
-        return [f"database: not readable ({exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc})"], False
+    except (DatabaseError, UnicodeDecodeError) as exc:  # rows that SQLite's quick_check cannot see
+        raise unreadable(store.engine, exc) from None
     finally:
         store.close()
 
