@@ -21,7 +21,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parse import parse_feed
 from bot.ingest.schedule import next_check_at
-from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
+from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
 from bot.runtime import Runtime
 from bot.store.db import FeedRow, FeedState, ProcessedItem, Store
 from bot.stories.cluster import StoryClusterer
@@ -90,14 +90,15 @@ class Pipeline:
         fresh = self.store.unseen(items, checked=set(checked) - stored)
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
-        views: dict[str, StoryView] = {}
-        processed = [self._process(item, first and item.published < quiet_before, views) for item in fresh]
+        decided = [(item, self.runtime.matcher.match(item), self.clusterer.assign(item)) for item in fresh]
+        views = self._story_views([d for _, _, d in decided])  # one lookup for the batch, not one per item
+        processed = [self._process(item, found, decision, first and item.published < quiet_before, views)
+                     for item, found, decision in decided]
         return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
 
-    def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:
-        found = self.runtime.matcher.match(item)
-        decision = self.clusterer.assign(item)
-        view = views.get(decision.story_id) or self._story_view(decision.story_id, decision.action)
+    def _process(self, item: Item, found: list[Match], decision: StoryDecision, quiet: bool,
+                 views: dict[str, StoryView]) -> ProcessedItem:
+        view = views.get(decision.story_id, StoryView())
         deliveries = plan_deliveries(item, found, decision.story_id, view, self.runtime.routes, quiet=quiet)
         views[decision.story_id] = StoryView(
             view.alerted | {d.target for d in deliveries if d.kind == "alert"},
@@ -105,11 +106,10 @@ class Pipeline:
         )
         return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
 
-    def _story_view(self, story_id: str, action: StoryAction) -> StoryView:
-        if action is not StoryAction.JOIN:  # a new or related story has no view yet
-            return StoryView()
-        alerted, sources = self.store.story_view(story_id)
-        return StoryView(frozenset(alerted), tuple(sources))
+    def _story_views(self, decisions: Sequence[StoryDecision]) -> dict[str, StoryView]:
+        joined = [d.story_id for d in decisions if d.action is StoryAction.JOIN]  # new stories have no view yet
+        stored = self.store.story_views(joined) if joined else {}
+        return {sid: StoryView(frozenset(alerted), tuple(sources)) for sid, (alerted, sources) in stored.items()}
 
     def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
                 ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
