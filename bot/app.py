@@ -20,6 +20,7 @@ from bot.pipeline import CycleReport, Pipeline
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
 from bot.store.db import Store
+from bot.store.lock import InstanceLock
 from bot.stories.cluster import StoryClusterer
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRAIN_CHECK = 60.0  # seconds between checks whether a topic classifier is due for retraining
+STOP_GRACE = 10.0  # seconds a tick in progress at SIGTERM may take to finish before it is abandoned
 
 
 def utcnow() -> datetime:
@@ -38,17 +40,27 @@ class App:
     """One running wirewatch: start(), cycles (once or scheduled), stop()."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
-                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0):
+                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0, exclusive: bool = False):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._fingerprint = _fingerprint(runtime)
         self.last_cycle: CycleReport | None = None
         self.telegram: TelegramService | None = None  # set by start() when a token is configured
         self.heap = HeapKeeper()
         self._tg_options = {"limits": telegram_limits, "poll_timeout": telegram_poll_timeout}
+        self.exclusive = exclusive  # `run`: hold the database's instance lock while running
+        self._lock: InstanceLock | None = None
+        self._ticking: asyncio.Task | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         cfg = self.runtime.config
         self.store = Store.open(cfg.bot.database_url)
+        if self.exclusive:
+            try:
+                self._lock = self.store.lock_instance()
+            except BaseException:
+                self.store.close()
+                raise
         self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
         self.clusterer = StoryClusterer(cfg.stories)
@@ -66,7 +78,7 @@ class App:
                 self.telegram = await TelegramService.start(self, **self._tg_options)
             except BaseException:
                 await self.fetcher.close()
-                self.store.close()
+                self._release()
                 raise
         self.heap.start()  # libraries, models, the restored window: out of every full collection
 
@@ -76,6 +88,12 @@ class App:
             await self.telegram.stop()
             self.telegram = None
         await self.fetcher.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         self.store.close()
 
     def refresh_routes(self) -> None:
@@ -97,30 +115,43 @@ class App:
         return sinks
 
     async def cycle(self, *, every_feed: bool = False) -> CycleReport:
-        """Poll due feeds (or every feed), then deliver what is queued."""
+        """Poll due feeds (or every feed: run --once, which then delivers all it queued), then deliver."""
         due = None if every_feed else self.clock()
         report = await self.pipeline.poll(self.store.feeds(due_before=due))
         self.last_cycle = report
         self.heap.after_cycle()
         if self.telegram is not None:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
-        await self.deliver()
+        await self.deliver(everything=every_feed)
         return report
 
-    async def deliver(self) -> None:
-        """Drain the outbox: console and JSONL now; Telegram now, or by waking its delivery loop."""
-        await drain(self.store, self.sinks, self.clock)
+    async def deliver(self, *, everything: bool = False) -> None:
+        """Drain the outbox: console and JSONL now; Telegram now, or by waking its delivery loop.
+
+        A pass sends up to 500 rows; `everything` (run --once) repeats passes until none is due."""
+        while await drain(self.store, self.sinks, self.clock) and everything:
+            pass
         if self.telegram is not None:
             await self.telegram.deliver()
 
     async def tick(self) -> None:
         """One scheduler tick: apply edited config/rules, then poll what is due."""
         self.reload_if_changed()
+        self._ticking = asyncio.current_task()
         try:
             report = await self.cycle()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # Abandoned at stop: each feed update is one transaction, so what was not committed
+            # is fetched again at the next start, and queued rows stay queued.
+            log.info("stopping: the poll cycle in progress was abandoned; unfinished feeds are polled next time")
+            return
         except Exception:  # a bug in one tick must not stop the scheduler; it is logged in full
             log.exception("poll cycle failed")
             return
+        finally:
+            self._ticking = None
         if report.outcomes:
             log.info("polled %d feeds in %.1fs: %d new items, %d errors", len(report.outcomes),
                      report.seconds, sum(o.new_items for o in report.outcomes), report.count("error"))
@@ -178,8 +209,21 @@ class App:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            await self._finish_tick(STOP_GRACE)
             if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
                 await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
+
+
+    async def _finish_tick(self, grace: float) -> None:
+        """Let a tick in progress finish for `grace` seconds, then cancel it (quietly: see tick)."""
+        self._stopping = True
+        task = self._ticking
+        if task is None or task.done():
+            return
+        await asyncio.wait({task}, timeout=grace)
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def _fingerprint(runtime: Runtime) -> tuple:

@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _run(rt: Runtime, *, once: bool) -> int:
     from bot.app import App
 
-    app = App(rt)
+    app = App(rt, exclusive=True)  # one instance per database; --once refuses too, it never waits
     await app.start()
     try:
         if once:

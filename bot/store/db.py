@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from bot.errors import WirewatchError
 from bot.models import FeedForUpdate, Item, Match, StoryDecision
 from bot.store import schema as t
+from bot.store.lock import InstanceLock, setup_transaction
 from bot.store.types import bounded_key
 
 
@@ -109,7 +110,7 @@ class Store:
         elif engine.dialect.name == "postgresql":
             event.listen(engine, "connect", _postgres_settings)
         try:
-            with engine.begin() as conn:
+            with setup_transaction(engine) as conn:  # two starting at once: one creates, one waits
                 t.migrate(conn)
         except OperationalError as exc:
             raise WirewatchError(f"cannot open database {engine.url!r}: {exc.orig}") from None
@@ -118,12 +119,16 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def lock_instance(self) -> InstanceLock:
+        """The lock `run` holds for its lifetime; AlreadyRunning if another wirewatch holds it."""
+        return InstanceLock.acquire(self.engine)
+
     # ---- feeds ---------------------------------------------------------------------------------
 
     def sync_config_feeds(self, feeds: Iterable[tuple[str, str, float | None]], now: datetime) -> None:
         """Make the config's feeds active (adding new ones, due now) and retire removed ones."""
         wanted = {url: (name, interval) for url, name, interval in feeds}
-        with self.engine.begin() as conn:
+        with setup_transaction(self.engine) as conn:  # two at once would both insert a new feed
             rows = conn.execute(select(t.feeds.c.id, t.feeds.c.url, t.feeds.c.config_url, t.feeds.c.origin)).all()
             known = {}
             for row in rows:
