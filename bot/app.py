@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from prometheus_client import CollectorRegistry
+
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
-from bot.errors import ConfigError
+from bot.errors import ConfigError, WirewatchError
 from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
 from bot.match.retrain import Retrainer
+from bot.metrics import CountedClusterer, Metrics, MetricsServer, TimedFetcher, health
 from bot.pipeline import CycleReport, Pipeline
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
@@ -40,7 +43,8 @@ class App:
     """One running wirewatch: start(), cycles (once or scheduled), stop()."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
-                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0, exclusive: bool = False):
+                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0, exclusive: bool = False,
+                 registry: CollectorRegistry | None = None):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._fingerprint = _fingerprint(runtime)
         self.last_cycle: CycleReport | None = None
@@ -51,6 +55,10 @@ class App:
         self._lock: InstanceLock | None = None
         self._ticking: asyncio.Task | None = None
         self._stopping = False
+        self.metrics = Metrics(registry or CollectorRegistry())
+        self.metrics_server: MetricsServer | None = None
+        self.started_at = clock()
+        self.last_cycle_end: datetime | None = None
 
     async def start(self) -> None:
         cfg = self.runtime.config
@@ -66,8 +74,10 @@ class App:
         self.clusterer = StoryClusterer(cfg.stories)
         window_start = self.clock() - timedelta(seconds=cfg.stories.window)
         self.clusterer.restore(self.store.items_since(window_start))  # story state survives restarts
-        self.pipeline = Pipeline(store=self.store, fetcher=self.fetcher, clusterer=self.clusterer,
+        self.pipeline = Pipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
+                                 clusterer=CountedClusterer(self.clusterer, self.metrics),
                                  runtime=self.runtime, clock=self.clock)
+        self.metrics.watch_store(self.store, self.clock)
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -80,10 +90,20 @@ class App:
                 await self.fetcher.close()
                 self._release()
                 raise
+        if cfg.metrics.listen:
+            self.metrics_server = MetricsServer(self.metrics, self.health)
+            try:
+                await self.metrics_server.start(*cfg.metrics.listen)
+            except OSError as exc:
+                await self.stop()
+                raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
         self.heap.start()  # libraries, models, the restored window: out of every full collection
 
     async def stop(self) -> None:
         self.heap.stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+            self.metrics_server = None
         if self.telegram is not None:
             await self.telegram.stop()
             self.telegram = None
@@ -100,6 +120,13 @@ class App:
         """Routes from config.toml plus what chat commands stored (subscriptions, left or moved chats)."""
         new = with_stored_routes(self.runtime, stored_chats(self.store), bool(self.runtime.config.telegram.token))
         self.runtime = self.pipeline.runtime = new
+
+    def health(self) -> tuple[bool, str]:
+        """/healthz: whether a poll cycle ended recently enough, and why (not)."""
+        return health(self.last_cycle_end, self.started_at, self.clock(), self.runtime.config.polling.interval)
+
+    def count_telegram_error(self, kind: str) -> None:
+        self.metrics.telegram_errors.labels(kind).inc()
 
     @property
     def last_cycle_seconds(self) -> float | None:
@@ -118,7 +145,8 @@ class App:
         """Poll due feeds (or every feed: run --once, which then delivers all it queued), then deliver."""
         due = None if every_feed else self.clock()
         report = await self.pipeline.poll(self.store.feeds(due_before=due))
-        self.last_cycle = report
+        self.last_cycle, self.last_cycle_end = report, self.clock()
+        self.metrics.cycle_done(report.seconds, sum(o.new_items for o in report.outcomes), self.last_cycle_end)
         self.heap.after_cycle()
         if self.telegram is not None:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
@@ -178,7 +206,8 @@ class App:
     async def retrain(self) -> None:
         """Retrain due topic classifiers; fitting runs in a worker thread, polling goes on."""
         try:
-            await self.retrainer.maybe_retrain(lambda: self.runtime.matcher)
+            if await self.retrainer.maybe_retrain(lambda: self.runtime.matcher) is not None:
+                self.metrics.retrains.inc()
         except Exception:  # a failed retrain keeps the models in use
             log.exception("classifier retraining failed")
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy import Table, Update, bindparam, create_engine, event, func, select, update
+from sqlalchemy import Table, Update, bindparam, case, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -302,6 +302,26 @@ class Store:
             )).scalar()
             stored = conn.execute(select(func.count()).select_from(t.items)).scalar()
         return {"pending": pending, "alerts_sent": sent, "items": stored}
+
+    def health(self, now: datetime) -> dict:
+        """For metrics: active feeds by last status, outbox rows by sink and status, the oldest pending."""
+        sink = case((t.outbox.c.target.like("tg:%"), "telegram"), else_=t.outbox.c.target)
+        with self.engine.connect() as conn:
+            feeds = conn.execute(select(t.feeds.c.last_status, func.count()).where(t.feeds.c.active.is_(True))
+                                 .group_by(t.feeds.c.last_status)).all()
+            outbox = conn.execute(select(sink, t.outbox.c.status, func.count()).group_by(sink, t.outbox.c.status)).all()
+            oldest = conn.execute(select(func.min(t.outbox.c.created_at)).where(t.outbox.c.status == "pending")).scalar()
+        if isinstance(oldest, str):  # SQLite returns an aggregate of a datetime column as text
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        by_sink = {(str(k), str(st)): n for k, st, n in outbox}
+        return {
+            "feeds": {status or "never": n for status, n in feeds},
+            "outbox": by_sink,
+            "pending": sum(n for (_, st), n in by_sink.items() if st == "pending"),
+            "oldest_pending_age": (now - oldest).total_seconds() if oldest else 0.0,
+        }
 
 
 def stored_key(key: str) -> str:
