@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRAIN_CHECK = 60.0  # seconds between checks whether a topic classifier is due for retraining
+RETENTION_EVERY = 3600.0  # seconds between retention runs (each prunes in batches of 500 items)
 STOP_GRACE = 10.0  # seconds a tick in progress at SIGTERM may take to finish before it is abandoned
 
 
@@ -232,6 +233,8 @@ class App:
                           max_instances=1, coalesce=True, next_run_time=self.clock())
         scheduler.add_job(self.retrain, "interval", seconds=RETRAIN_CHECK, max_instances=1, coalesce=True,
                           next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK / 2))
+        scheduler.add_job(self.prune_old, "interval", seconds=RETENTION_EVERY, max_instances=1, coalesce=True,
+                          next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK))
         scheduler.start()
         delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
         try:
@@ -242,6 +245,21 @@ class App:
             if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
                 await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
 
+
+    async def prune_old(self) -> int:
+        """Retention: delete items older than bot.keep_items, batch by batch in a worker thread."""
+        keep, total = self.runtime.config.bot.keep_items, 0
+        if not keep:
+            return 0
+        cutoff = self.clock() - timedelta(seconds=keep)
+        try:
+            while not self._stopping and (n := await asyncio.to_thread(self.store.prune, cutoff)):
+                total += n
+        except Exception:  # retention must never stop the bot; the next run goes on
+            log.exception("pruning old items failed after %d", total)
+        if total:
+            log.info("retention: pruned %d items first seen before %s", total, cutoff.isoformat(timespec="seconds"))
+        return total
 
     async def _finish_tick(self, grace: float) -> None:
         """Let a tick in progress finish for `grace` seconds, then cancel it (quietly: see tick)."""

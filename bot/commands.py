@@ -66,6 +66,7 @@ async def _run(rt: Runtime, *, once: bool) -> int:
     try:
         if once:
             report = await app.cycle(every_feed=True)
+            await app.prune_old()  # after delivery: retention for installs that only run --once from cron
             failed = report.count("error")
             print(f"polled {len(report.outcomes)} feeds: {sum(o.new_items for o in report.outcomes)} new items, "
                   f"{sum(o.alerts for o in report.outcomes)} alerts, {failed} failed", file=sys.stderr)

@@ -90,9 +90,12 @@ class Pipeline:
         fresh = self.store.unseen(items, checked=set(checked) - stored)
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
+        keep = self.runtime.config.bot.keep_items  # an item older than retention may be one pruned: never news
+        stale_before = now - timedelta(seconds=keep) if keep else None
         decided = [(item, self.runtime.matcher.match(item), self.clusterer.assign(item)) for item in fresh]
         views = self._story_views([d for _, _, d in decided])  # one lookup for the batch, not one per item
-        processed = [self._process(item, found, decision, first and item.published < quiet_before, views)
+        processed = [self._process(item, found, decision, (first and item.published < quiet_before)
+                                   or (stale_before is not None and item.published < stale_before), views)
                      for item, found, decision in decided]
         return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
 

@@ -39,3 +39,13 @@ def database_url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def store(database_url):
+    """A Store on a fresh database, on each backend."""
+    from bot.store.db import Store
+
+    s = Store.open(database_url)
+    yield s
+    s.close()

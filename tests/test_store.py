@@ -16,13 +16,6 @@ from bot.store.db import Delivery, FeedState, ProcessedItem, Store
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(database_url):
-    s = Store.open(database_url)
-    yield s
-    s.close()
-
-
 def make_item(key: str, source: str = "Wire", hours_ago: float = 1) -> Item:
     return Item(key=key, title=f"Title {key}", summary="Text.", url=f"https://x.org/{key}",
                 source=source, published=NOW - timedelta(hours=hours_ago), content_hash=key)

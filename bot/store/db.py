@@ -303,6 +303,12 @@ class Store:
             stored = conn.execute(select(func.count()).select_from(t.items)).scalar()
         return {"pending": pending, "alerts_sent": sent, "items": stored}
 
+    def prune(self, cutoff: datetime, limit: int = 500) -> int:
+        """One batch of retention (bot.store.retention); items pruned, 0 when nothing is left to do."""
+        from bot.store.retention import prune_batch
+
+        return prune_batch(self.engine, cutoff, limit)
+
     def health(self, now: datetime) -> dict:
         """For metrics: active feeds by last status, outbox rows by sink and status, the oldest pending."""
         sink = case((t.outbox.c.target.like("tg:%"), "telegram"), else_=t.outbox.c.target)

@@ -26,11 +26,20 @@ def stored_lines(rt: Runtime) -> list[str]:
     except WirewatchError as exc:
         return [f"database: not readable ({exc})"]
     try:
-        return _feed_lines(store) + _chat_lines(rt, store)
+        return _size_lines(store) + _feed_lines(store) + _chat_lines(rt, store)
     except SQLAlchemyError as exc:  # e.g. a database from before these tables existed
         return [f"database: not readable ({exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc})"]
     finally:
         store.close()
+
+
+def _size_lines(store: Store) -> list[str]:
+    from bot.store.retention import database_size, oldest_item
+
+    size, (count, first) = database_size(store.engine), oldest_item(store.engine)
+    shown = "size unknown" if size is None else f"{size / 1e6:.1f} MB"
+    oldest = f", oldest first seen {first:%Y-%m-%d %H:%M} UTC" if first else ""
+    return [f"database: {shown}, {count} items{oldest}"]
 
 
 def _feed_lines(store: Store) -> list[str]:
