@@ -7,11 +7,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     WIREWATCH_CONFIG=/config/config.toml
 
+# Extras to install: "postgres" (psycopg 3) by default, so database_url may name a PostgreSQL server.
+ARG EXTRAS=postgres
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY rules ./rules
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir "./[${EXTRAS}]" \
     && useradd --create-home --uid 10001 wirewatch \
     && mkdir -p /data /config \
     && chown wirewatch:wirewatch /data

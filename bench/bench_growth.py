@@ -13,7 +13,11 @@ store alone (Store.save_update without matching or clustering); the last 48 h of
 checkpoint always go through the full pipeline, so the story window is as full as it would be.
 --full runs every item through the pipeline.
 
-    python bench/bench_growth.py [--checkpoints 10000 100000 1000000] [--full]
+    python bench/bench_growth.py [--checkpoints 10000 100000 1000000] [--full] [--prune 7d]
+
+--prune KEEP: after the last checkpoint, prune items first seen more than KEEP before the stream's
+end (Store.prune, batches of 500, as `run` does) and report the database size before, after
+pruning (SQLite reuses the freed pages: the file stops growing) and after VACUUM.
 """
 
 from __future__ import annotations
@@ -125,6 +129,26 @@ class Growth:
                 "rss_mb": round(psutil.Process().memory_info().rss / 1e6, 1),
                 "window": len(self.pipeline.clusterer), "db_mb": round(_size(self.db) / 1e6, 1)}
 
+    def prune(self, keep: float) -> dict:
+        """Retention over the grown database: sizes before, after pruning, after VACUUM; CPU of pruning."""
+        from sqlalchemy import text
+
+        before, start, pruned = _size(self.db), time.process_time(), 0
+        cutoff = self.now - timedelta(seconds=keep)
+        while n := self.store.prune(cutoff):
+            pruned += n
+        cpu = time.process_time() - start
+        after = _size(self.db)
+        with self.store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            free = conn.execute(text("PRAGMA freelist_count")).scalar() * conn.execute(text("PRAGMA page_size")).scalar()
+            conn.commit()
+            conn.exec_driver_sql("VACUUM")
+        return {"pruned": pruned, "kept": self.done - pruned, "prune_cpu_s": round(cpu, 1),
+                "db_mb_before": round(before / 1e6, 1), "db_mb_after_prune": round(after / 1e6, 1),
+                "free_mb_after_prune": round(free / 1e6, 1), "db_mb_after_vacuum": round(_size(self.db) / 1e6, 1)}
+
+
 
 def _size(db: Path) -> int:
     return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
@@ -142,7 +166,16 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[dict]:
         cpu = await growth.full(args.measure)
         out.append(growth.snapshot(cpu, args.measure) | {"mode": "full" if args.full else "mixed"})
         print(f"  {out[-1]}", flush=True)
+    if args.prune:
+        out.append(growth.prune(args.prune))
+        print(f"  {out[-1]}", flush=True)
     return out
+
+
+def _keep(text: str) -> float:
+    from bot.config import _duration
+
+    return _duration(text)
 
 
 def main() -> int:
@@ -151,6 +184,7 @@ def main() -> int:
     ap.add_argument("--measure", type=int, default=5000, help="items timed before each checkpoint")
     ap.add_argument("--per-day", type=float, default=50_000)
     ap.add_argument("--full", action="store_true", help="every item through the whole pipeline")
+    ap.add_argument("--prune", metavar="KEEP", type=_keep, help="then prune items older than KEEP (e.g. 7d)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="wwbench-growth-") as tmp:
         rows = asyncio.run(run(args, Path(tmp)))
@@ -158,6 +192,10 @@ def main() -> int:
           f"cost = CPU per item over the last {args.measure:,} items (full pipeline, no HTTP)")
     print(f"  {'history':>10} {'us/item':>8} {'RSS MB':>8} {'window':>8} {'DB MB':>8}")
     for r in rows:
+        if "pruned" in r:
+            print(f"  pruned {r['pruned']:,}, kept {r['kept']:,} (CPU {r['prune_cpu_s']} s): DB {r['db_mb_before']} MB ->"
+                  f" {r['db_mb_after_prune']} MB ({r['free_mb_after_prune']} MB free pages) -> {r['db_mb_after_vacuum']} MB after VACUUM")
+            continue
         print(f"  {r['history']:>10,} {r['us_per_item']:>8} {r['rss_mb']:>8} {r['window']:>8,} {r['db_mb']:>8}")
     write_result("growth", args, {"rows": rows})
     return 0

@@ -39,7 +39,8 @@ def write_rules(rules_dir: Path, count: int = TOPICS, seed: int = 7) -> list[str
 
 
 def write_config(workdir: Path, urls: list[str], *, chats: int = CHATS, seed: int = 7,
-                 telegram: tuple[str, str] | None = None, polling: dict | None = None) -> Path:
+                 telegram: tuple[str, str] | None = None, polling: dict | None = None,
+                 database_url: str = "") -> Path:
     """config.toml for these feeds, 20 topics and `chats` chats (1-4 topics each); alerts to JSONL.
 
     telegram: (token, api_base_url) to deliver through a Bot API server as well.
@@ -50,6 +51,7 @@ def write_config(workdir: Path, urls: list[str], *, chats: int = CHATS, seed: in
     settings = {"allow_private_networks": True} | (polling or {})
     lines = [
         "[bot]", f'data_dir = "{workdir / "data"}"', 'rules_dir = "rules"', 'log_level = "WARNING"',
+        f"database_url = {json.dumps(database_url)}",
         "[telegram]", f"token = {json.dumps(token)}", f"api_base_url = {json.dumps(api)}",
         "[polling]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
         "[outputs]", "console = false", f'jsonl = "{workdir / "alerts.jsonl"}"',

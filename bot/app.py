@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DatabaseError
 
 from bot.alerts.outbox import Sink, drain
@@ -21,12 +22,14 @@ from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
 from bot.judgements import StoryJudge
 from bot.match.retrain import Retrainer
+from bot.metrics import CountedClusterer, Metrics, MetricsServer, TimedFetcher, health
 from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
 from bot.store.db import Store, unreadable
+from bot.store.lock import InstanceLock
 from bot.stories.cluster import StoryClusterer
 
 if TYPE_CHECKING:
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRAIN_CHECK = 60.0  # seconds between checks whether a topic classifier is due for retraining
+RETENTION_EVERY = 3600.0  # seconds between retention runs (each prunes in batches of 500 items)
+STOP_GRACE = 10.0  # seconds a tick in progress at SIGTERM may take to finish before it is abandoned
 
 
 def utcnow() -> datetime:
@@ -45,7 +50,8 @@ class App:
     """One running wirewatch: start(), cycles (once or scheduled), stop()."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
-                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0,
+                 telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0, exclusive: bool = False,
+                 registry: CollectorRegistry | None = None,
                  clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._new_clusterer = clusterer
@@ -56,6 +62,14 @@ class App:
         self._tg_options = {"limits": telegram_limits, "poll_timeout": telegram_poll_timeout}
         self._unredact: Callable[[], None] = lambda: None
         self._notices: list[tuple[int | None, str]] = []  # (chat, or None: the admin chat; HTML text) to send
+        self.exclusive = exclusive  # `run`: hold the database's instance lock while running
+        self._lock: InstanceLock | None = None
+        self._ticking: asyncio.Task | None = None
+        self._stopping = False
+        self.metrics = Metrics(registry or CollectorRegistry())
+        self.metrics_server: MetricsServer | None = None
+        self.started_at = clock()
+        self.last_cycle_end: datetime | None = None
 
     async def start(self) -> None:
         cfg = self.runtime.config
@@ -66,16 +80,24 @@ class App:
         except BaseException:
             self._unredact()
             raise
+        if self.exclusive:
+            try:
+                self._lock = self.store.lock_instance()
+            except BaseException:
+                self.store.close()
+                self._unredact()
+                raise
         self.clusterer = self._new_clusterer(cfg.stories)
         try:
             self._load_state()
         except (DatabaseError, UnicodeDecodeError) as exc:  # rows SQLite's quick_check cannot see
-            self.store.close()
-            self._unredact()
+            self._release()
             raise unreadable(self.store.engine, exc) from None
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
-        self.pipeline = Pipeline(store=self.store, fetcher=self.fetcher, clusterer=self.clusterer,
+        self.pipeline = Pipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
+                                 clusterer=CountedClusterer(self.clusterer, self.metrics),
                                  runtime=self.runtime, clock=self.clock)
+        self.metrics.watch_store(self.store, self.clock)
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -86,9 +108,15 @@ class App:
                 self.telegram = await TelegramService.start(self, **self._tg_options)
             except BaseException:
                 await self.fetcher.close()
-                self.store.close()
-                self._unredact()
+                self._release()
                 raise
+        if cfg.metrics.listen:
+            self.metrics_server = MetricsServer(self.metrics, self.health)
+            try:
+                await self.metrics_server.start(*cfg.metrics.listen)
+            except OSError as exc:
+                await self.stop()
+                raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
         self.heap.start()  # libraries, models, the restored window: out of every full collection
 
     def _load_state(self) -> None:
@@ -104,10 +132,19 @@ class App:
 
     async def stop(self) -> None:
         self.heap.stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+            self.metrics_server = None
         if self.telegram is not None:
             await self.telegram.stop()
             self.telegram = None
         await self.fetcher.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         self.store.close()
         self._unredact()
 
@@ -120,6 +157,13 @@ class App:
         """A feed just added by /addfeed: store its current items without alerting; how many."""
         feed = next(f for f in self.store.feeds(active_only=False) if f.id == feed_id)
         return self.pipeline.seed(feed, result, parsed).new_items
+
+    def health(self) -> tuple[bool, str]:
+        """/healthz: whether a poll cycle ended recently enough, and why (not)."""
+        return health(self.last_cycle_end, self.started_at, self.clock(), self.runtime.config.polling.interval)
+
+    def count_telegram_error(self, kind: str) -> None:
+        self.metrics.telegram_errors.labels(kind).inc()
 
     @property
     def last_cycle_seconds(self) -> float | None:
@@ -135,14 +179,15 @@ class App:
         return sinks
 
     async def cycle(self, *, every_feed: bool = False) -> CycleReport:
-        """Poll due feeds (or every feed), then deliver what is queued."""
+        """Poll due feeds (or every feed: run --once, which then delivers all it queued), then deliver."""
         due = None if every_feed else self.clock()
         report = await self.pipeline.poll(self.store.feeds(due_before=due))
-        self.last_cycle = report
+        self.last_cycle, self.last_cycle_end = report, self.clock()
+        self.metrics.cycle_done(report.seconds, sum(o.new_items for o in report.outcomes), self.last_cycle_end)
         self.heap.after_cycle()
         if self.telegram is not None:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
-        await self.deliver()
+        await self.deliver(everything=every_feed)
         return report
 
     def check_token(self) -> None:
@@ -153,9 +198,12 @@ class App:
 
             raise WirewatchError(TOKEN_REVOKED)
 
-    async def deliver(self) -> None:
-        """Drain the outbox: console and JSONL now; Telegram now, or by waking its delivery loop."""
-        await drain(self.store, self.sinks, self.clock)
+    async def deliver(self, *, everything: bool = False) -> None:
+        """Drain the outbox: console and JSONL now; Telegram now, or by waking its delivery loop.
+
+        A pass sends up to 500 rows; `everything` (run --once) repeats passes until none is due."""
+        while await drain(self.store, self.sinks, self.clock) and everything:
+            pass
         if self.telegram is not None:
             await self.telegram.deliver()
 
@@ -163,11 +211,21 @@ class App:
         """One scheduler tick: apply edited config/rules, then poll what is due."""
         self.reload_if_changed()
         await self.announce()
+        self._ticking = asyncio.current_task()
         try:
             report = await self.cycle()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # Abandoned at stop: each feed update is one transaction, so what was not committed
+            # is fetched again at the next start, and queued rows stay queued.
+            log.info("stopping: the poll cycle in progress was abandoned; unfinished feeds are polled next time")
+            return
         except Exception:  # a bug in one tick must not stop the scheduler; it is logged in full
             log.exception("poll cycle failed")
             return
+        finally:
+            self._ticking = None
         if report.outcomes:
             log.info("polled %d feeds in %.1fs: %d new items, %d errors", len(report.outcomes),
                      report.seconds, sum(o.new_items for o in report.outcomes), report.count("error"))
@@ -209,7 +267,8 @@ class App:
     async def retrain(self) -> None:
         """Retrain due topic classifiers; fitting runs in a worker thread, polling goes on."""
         try:
-            await self.retrainer.maybe_retrain(lambda: self.runtime.matcher)
+            if await self.retrainer.maybe_retrain(lambda: self.runtime.matcher) is not None:
+                self.metrics.retrains.inc()
         except Exception:  # a failed retrain keeps the models in use
             log.exception("classifier retraining failed")
 
@@ -245,6 +304,8 @@ class App:
                           max_instances=1, coalesce=True, next_run_time=self.clock())
         scheduler.add_job(self.retrain, "interval", seconds=RETRAIN_CHECK, max_instances=1, coalesce=True,
                           next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK / 2))
+        scheduler.add_job(self.prune_old, "interval", seconds=RETENTION_EVERY, max_instances=1, coalesce=True,
+                          next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK))
         scheduler.start()
         delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
         waits = [asyncio.ensure_future(stop.wait())]
@@ -257,9 +318,37 @@ class App:
                 w.cancel()
             stop.set()
             scheduler.shutdown(wait=False)
+            await self._finish_tick(STOP_GRACE)
             if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
                 await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
         self.check_token()
+
+
+    async def prune_old(self) -> int:
+        """Retention: delete items older than bot.keep_items, batch by batch in a worker thread."""
+        keep, total = self.runtime.config.bot.keep_items, 0
+        if not keep:
+            return 0
+        cutoff = self.clock() - timedelta(seconds=keep)
+        try:
+            while not self._stopping and (n := await asyncio.to_thread(self.store.prune, cutoff)):
+                total += n
+        except Exception:  # retention must never stop the bot; the next run goes on
+            log.exception("pruning old items failed after %d", total)
+        if total:
+            log.info("retention: pruned %d items first seen before %s", total, cutoff.isoformat(timespec="seconds"))
+        return total
+
+    async def _finish_tick(self, grace: float) -> None:
+        """Let a tick in progress finish for `grace` seconds, then cancel it (quietly: see tick)."""
+        self._stopping = True
+        task = self._ticking
+        if task is None or task.done():
+            return
+        await asyncio.wait({task}, timeout=grace)
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def _fingerprint(runtime: Runtime) -> tuple:

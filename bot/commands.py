@@ -72,12 +72,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _run(rt: Runtime, *, once: bool) -> int:
     from bot.app import App
 
-    app = App(rt)
+    app = App(rt, exclusive=True)  # one instance per database; --once refuses too, it never waits
     await app.start()
     try:
         if once:
             report = await app.cycle(every_feed=True)
             app.check_token()
+            await app.prune_old()  # after delivery: retention for installs that only run --once from cron
             failed = report.count("error")
             print(f"polled {len(report.outcomes)} feeds: {sum(o.new_items for o in report.outcomes)} new items, "
                   f"{sum(o.alerts for o in report.outcomes)} alerts, {failed} failed", file=sys.stderr)

@@ -32,6 +32,12 @@ class BotSettings:
     rules_dir: Path
     timezone: str
     log_level: str
+    keep_items: float = 90 * 86400.0  # seconds items are kept (0: forever); older ones are pruned
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    listen: tuple[str, int] | None = None  # host and port of /metrics and /healthz; None: off
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class Config:
     feeds: tuple[FeedSettings, ...]
     chats: tuple[ChatSettings, ...]
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
 # ---- value parsers: each returns the value or raises ValueError with the reason ----------------
@@ -218,6 +225,17 @@ def _level(v: Any) -> str:
     return _choice("DEBUG", "INFO", "WARNING", "ERROR")(_str(v).upper())
 
 
+def _listen(v: Any) -> tuple[str, int] | None:
+    """"host:port" (e.g. "127.0.0.1:9108", "[::1]:9108"), or "" for off."""
+    v = _str(v).strip()
+    if not v:
+        return None
+    m = re.match(r"^(\[[0-9a-fA-F:]+\]|[^\s:\[\]]+):(\d{1,5})$", v)
+    if not m or not 0 < int(m.group(2)) < 65536:
+        raise ValueError(f"{v!r} is not host:port (e.g. \"127.0.0.1:9108\")")
+    return m.group(1).strip("[]"), int(m.group(2))
+
+
 def _url(v: Any) -> str:
     v = _str(v).strip()
     if not re.match(r"^https?://[^\s/]+", v):
@@ -236,6 +254,7 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "rules_dir": (_str, "./rules"),
         "timezone": (_zone, "UTC"),
         "log_level": (_level, "INFO"),
+        "keep_items": (_duration, "90d"),
     },
     "telegram": {
         "token": (_str, ""),
@@ -275,6 +294,9 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     "outputs": {
         "console": (_bool, True),
         "jsonl": (_str, ""),
+    },
+    "metrics": {
+        "listen": (_listen, ""),
     },
     "classifier": {
         "retrain_every": (_positive(_duration), "24h"),
@@ -418,7 +440,8 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
     database_url = b["database_url"] or f"sqlite:///{data_dir / 'wirewatch.db'}"
     return Config(
         path=path,
-        bot=BotSettings(data_dir, database_url, (base / b["rules_dir"]).resolve(), b["timezone"], b["log_level"]),
+        bot=BotSettings(data_dir, database_url, (base / b["rules_dir"]).resolve(), b["timezone"], b["log_level"],
+                        b["keep_items"]),
         telegram=TelegramSettings(
             token=t["token"] or None,
             api_base_url=t["api_base_url"] or None,
@@ -433,6 +456,7 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
         feeds=tuple(FeedSettings(f["url"], f["name"], f["interval"]) for f in feeds),
         chats=tuple(ChatSettings(name=c["name"] or str(c["id"]), **{k: v for k, v in c.items() if k != "name"}) for c in chats),
         classifier=ClassifierSettings(**s["classifier"]),
+        metrics=MetricsSettings(s["metrics"]["listen"]),
     )
 
 

@@ -99,8 +99,11 @@ class Pipeline:
         # a feed imported from OPML was not fetched when added: its first fetch is its baseline,
         # as /addfeed's is (nothing it held when it was added alerts)
         everything_quiet = everything_quiet or (first and feed.origin == IMPORTED)
+        keep = self.runtime.config.bot.keep_items  # an item older than retention may be one pruned: never news
+        stale_before = now - timedelta(seconds=keep) if keep else None
         views: dict[str, StoryView] = {}
-        processed = [self._process(item, everything_quiet or (first and item.published < quiet_before), views)
+        processed = [self._process(item, everything_quiet or (first and item.published < quiet_before)
+                                   or (stale_before is not None and item.published < stale_before), views)
                      for item in fresh]
         return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
 

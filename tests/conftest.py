@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.feedserver"]
+pytest_plugins = ["tests.feedserver", "tests.backends"]
 
 REPO = Path(__file__).resolve().parents[1]
 

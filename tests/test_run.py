@@ -12,7 +12,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import App
 from bot.runtime import load_runtime
@@ -49,7 +49,7 @@ LEDGER = rss("Baghdad Ledger", [
 ])
 
 
-def config(server, tmp_path: Path, feeds: dict[str, str], extra: str = "") -> Path:
+def config(server, tmp_path: Path, feeds: dict[str, str], extra: str = "", database_url: str = "") -> Path:
     rules = tmp_path / "rules"
     rules.mkdir(exist_ok=True)
     (rules / "anbar.toml").write_text(ANBAR, encoding="utf-8")
@@ -59,6 +59,7 @@ def config(server, tmp_path: Path, feeds: dict[str, str], extra: str = "") -> Pa
     path.write_text(f"""
 [bot]
 data_dir = "data"
+database_url = "{database_url}"
 [polling]
 allow_private_networks = true
 timeout = "5s"
@@ -85,10 +86,10 @@ async def once(path: Path) -> App:
     return app
 
 
-async def test_run_once_writes_expected_alerts_then_nothing_twice(feed_server, tmp_path):
+async def test_run_once_writes_expected_alerts_then_nothing_twice(feed_server, tmp_path, database_url):
     feed_server.set("/wire.xml", WIRE)
     feed_server.set("/ledger.xml", LEDGER)
-    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire", "/ledger.xml": "Baghdad Ledger"})
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire", "/ledger.xml": "Baghdad Ledger"}, database_url=database_url)
     await once(path)
     lines = alerts(tmp_path)
     firsts = [a for a in lines if a["type"] == "alert"]
@@ -123,16 +124,16 @@ async def test_run_once_without_classifier_topics_never_loads_scikit_learn(feed_
     assert any(a["type"] == "alert" for a in alerts(tmp_path))  # the cycle did run
 
 
-async def test_same_item_in_two_feeds_alerts_once(feed_server, tmp_path):
+async def test_same_item_in_two_feeds_alerts_once(feed_server, tmp_path, database_url):
     feed_server.set("/a.xml", WIRE)
     feed_server.set("/b.xml", WIRE.replace("Euphrates Wire", "Mirror"))
-    await once(config(feed_server, tmp_path, {"/a.xml": "A", "/b.xml": "B"}))
+    await once(config(feed_server, tmp_path, {"/a.xml": "A", "/b.xml": "B"}, database_url=database_url))
     assert len([a for a in alerts(tmp_path) if a["type"] == "alert"]) == 2  # strike + council, once each
 
 
-async def test_failing_feed_backs_off_and_recovers(feed_server, tmp_path):
+async def test_failing_feed_backs_off_and_recovers(feed_server, tmp_path, database_url):
     feed_server.error("/wire.xml", 503)
-    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"}, database_url=database_url)
     await once(path)
     app = await once(path)
     store = Store.open(app.runtime.config.bot.database_url)
@@ -146,10 +147,10 @@ async def test_failing_feed_backs_off_and_recovers(feed_server, tmp_path):
     assert any(a["title"].startswith("Ramadi council") for a in alerts(tmp_path))
 
 
-async def test_hot_reload_adds_feed_and_keeps_config_on_bad_edit(feed_server, tmp_path, caplog):
+async def test_hot_reload_adds_feed_and_keeps_config_on_bad_edit(feed_server, tmp_path, database_url, caplog):
     feed_server.set("/wire.xml", WIRE)
     feed_server.set("/ledger.xml", LEDGER)
-    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"}, database_url=database_url)
     app = App(load_runtime(path))
     await app.start()
     try:
@@ -167,30 +168,30 @@ async def test_hot_reload_adds_feed_and_keeps_config_on_bad_edit(feed_server, tm
         await app.stop()
 
 
-def committed_items(db: Path) -> int:
+def committed_items(url: str) -> int:
     """Items committed so far; 0 while the other process has not created the tables yet."""
     try:
-        return count_rows(db, schema.items) if db.exists() else 0
-    except OperationalError:
+        return count_rows(url, schema.items)
+    except DBAPIError:
         return 0
 
 
-def count_rows(db: Path, table) -> int:
-    engine = create_engine(f"sqlite:///{db}")
+def count_rows(url: str, table) -> int:
+    engine = create_engine(url)
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(table)).scalar()
     engine.dispose()
     return n
 
 
-async def test_killed_mid_cycle_then_restarted_loses_nothing_duplicates_nothing(feed_server, tmp_path):
+async def test_killed_mid_cycle_then_restarted_loses_nothing_duplicates_nothing(feed_server, tmp_path, database_url):
     """SIGKILL a real `wirewatch run --once` while one feed hangs; the rerun completes the job."""
     feed_server.set("/wire.xml", WIRE)
     feed_server.set("/ledger.xml", LEDGER, delay=60)  # hangs: the cycle cannot finish
-    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire", "/ledger.xml": "Baghdad Ledger"})
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire", "/ledger.xml": "Baghdad Ledger"}, database_url=database_url)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--once", "-c", str(path), env=env)
-    db = tmp_path / "data" / "wirewatch.db"
+    db = database_url
     for _ in range(300):  # wait until the fast feed's update is committed
         await asyncio.sleep(0.1)
         if committed_items(db) >= 4:
@@ -206,3 +207,31 @@ async def test_killed_mid_cycle_then_restarted_loses_nothing_duplicates_nothing(
     keys = [(a["type"], a["id"]) for a in lines]
     assert len(keys) == len(set(keys)) == 3  # strike, council, and the ledger's update
     assert count_rows(db, schema.items) == 5
+
+
+async def test_feed_with_a_long_guid_and_a_nul_id_stores_and_alerts_beside_a_good_one(feed_server, tmp_path, database_url):
+    """PostgreSQL refused these (VARCHAR(600), NUL): the whole cycle failed and nothing was alerted."""
+    odd = rss("Odd Wire", [("x" * 700, "Anbar governor opens a school in Hit", "The governor of Anbar opened a school.", 1)])
+    jsonfeed = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Null Feed", "items": [
+        {"id": "nul\u0000id", "title": "Fallujah hospital adds a wing", "content_text": "A new wing in Fallujah.",
+         "date_published": datetime.now(UTC).isoformat()}]})
+    feed_server.set("/odd.xml", odd)
+    feed_server.set("/null.json", jsonfeed, content_type="application/feed+json")
+    feed_server.set("/wire.xml", WIRE)
+    path = config(feed_server, tmp_path, {"/odd.xml": "Odd", "/null.json": "Null", "/wire.xml": "Euphrates Wire"},
+                  database_url=database_url)
+    await once(path)
+    titles = {a["title"] for a in alerts(tmp_path) if a["type"] == "alert"}
+    assert {"Anbar governor opens a school in Hit", "Fallujah hospital adds a wing",
+            "Ramadi council approves budget for new bridge"} <= titles
+    feed_server.set("/odd.xml", odd + " ")  # changed bodies: parsed again, the items are known
+    feed_server.set("/null.json", jsonfeed + " ", content_type="application/feed+json")
+    before = len(alerts(tmp_path))
+    await once(path)
+    assert len(alerts(tmp_path)) == before
+    store = Store.open(database_url)
+    try:
+        assert {f.name: (f.last_status, f.error_count) for f in store.feeds()} == {
+            "Odd": ("new", 0), "Null": ("new", 0), "Euphrates Wire": ("not_modified", 0)}
+    finally:
+        store.close()

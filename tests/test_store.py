@@ -16,13 +16,6 @@ from bot.store.db import Delivery, FeedState, ProcessedItem, Store
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'db' / 'ww.db'}")
-    yield s
-    s.close()
-
-
 def make_item(key: str, source: str = "Wire", hours_ago: float = 1) -> Item:
     return Item(key=key, title=f"Title {key}", summary="Text.", url=f"https://x.org/{key}",
                 source=source, published=NOW - timedelta(hours=hours_ago), content_hash=key)
@@ -43,8 +36,8 @@ def test_new_database_is_at_current_version(store):
         assert schema.current_version(conn) == schema.SCHEMA_VERSION
 
 
-def test_database_from_a_newer_version_is_refused(tmp_path):
-    url = f"sqlite:///{tmp_path / 'ww.db'}"
+def test_database_from_a_newer_version_is_refused(database_url):
+    url = database_url
     Store.open(url).close()
     s = Store.open(url)
     with s.engine.begin() as conn:
@@ -96,6 +89,7 @@ def test_story_view(store, story, expected):
     found = store.story_view(story)
     assert (set(found.alerted), list(found.sources), [(m.source, m.title, m.url) for m in found.members]) == expected
     assert found.title == ("" if story == "s9" else f"Title k{story[1]}")
+    assert set(store.story_views([story, "s9", story])) == (set() if story == "s9" else {story})
 
 
 def test_unseen_does_not_ask_again_for_keys_just_checked(store):
@@ -187,3 +181,22 @@ def test_migration_adds_the_chat_language_columns(tmp_path):
         assert db.get_chat(s, 5).language is None
     finally:
         s.close()
+def test_long_keys_are_hashed_and_nul_removed_on_every_backend(store):
+    """A 700-character GUID and a NUL in an id: PostgreSQL would refuse both (VARCHAR(600), NUL)."""
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    fid = store.feeds()[0].id
+    long_a, long_b, nul = "g:" + "a" * 700, "g:" + "a" * 699 + "b", "g:id\x00with-nul"
+    items = [replace(processed(k, f"s{n}"), item=replace(make_item(k), guid=k * 2, title="T\x00", url="https://x.org/" + "p" * 3000))
+             for n, k in enumerate((long_a, long_b, nul))]
+    store.save_update(fid, state(error="bad\x00byte", etag="e" * 900), items)
+    assert store.known_keys([long_a, long_b, nul, "g:" + "a" * 800]) == {long_a, long_b, nul}
+    assert [i.key for i in store.unseen([make_item(long_a), make_item(long_b), make_item(nul)])] == []
+    stored = {i.key: i for i, _ in store.items_since(NOW - timedelta(days=1))}
+    assert len(stored) == 3 and all(len(k) <= 600 for k in stored) and "g:idwith-nul" in stored
+    assert {i.title for i in stored.values()} == {"T"} and all(len(i.url) == 2048 for i in stored.values())
+    assert len(store.feeds()[0].etag) == 512
+
+
+def test_keys_equal_once_cleaned_are_one_item(store):
+    items = [make_item("g:a\x00b"), make_item("g:ab")]
+    assert [i.key for i in store.unseen(items)] == ["g:a\x00b"]

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -19,9 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
     inspect,
     select,
@@ -31,6 +28,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from bot.store import health
+from bot.store.types import BoundedString as String  # every string column cleaned and bounded
+from bot.store.types import CleanJSON as JSON
+from bot.store.types import CleanText as Text
+from bot.store.types import KeyString
 
 
 class UTCDateTime(TypeDecorator):
@@ -82,7 +83,7 @@ items = Table(
     "items",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("key", String(600), nullable=False, unique=True),
+    Column("key", KeyString(600), nullable=False, unique=True),  # long keys hashed
     Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL")),
     Column("guid", String(1024)),
     Column("url", String(2048)),

@@ -215,6 +215,7 @@ class TelegramService:
             host.store, self.sink, prefs_for=lambda chat: chat_prefs(host, chat),
             wants_for=lambda chat: chat_topics(host, chat), notify=self.notify_admin,
             routes_changed=host.refresh_routes, clock=host.clock,
+            on_error=getattr(host, "count_telegram_error", lambda kind: None),
         )
         self._wake = asyncio.Event()
         self._background = False

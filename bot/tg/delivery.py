@@ -40,8 +40,10 @@ class Next(Enum):
 class TelegramDelivery:
     def __init__(self, store: Store, sink: TelegramSink, *, prefs_for: Callable[[int], ChatPrefs],
                  wants_for: Callable[[int], frozenset[str] | None], notify: Callable[[str], Awaitable[None]],
-                 routes_changed: Callable[[], None], clock: Callable[[], datetime], concurrency: int = 64):
+                 routes_changed: Callable[[], None], clock: Callable[[], datetime], concurrency: int = 64,
+                 on_error: Callable[[str], None] = lambda kind: None):
         self.store, self.sink, self.clock = store, sink, clock
+        self.on_error = on_error  # counts errors by kind (metrics)
         self.prefs_for, self.wants_for = prefs_for, wants_for
         self.notify, self.routes_changed = notify, routes_changed
         self._slots = asyncio.Semaphore(concurrency)
@@ -177,6 +179,7 @@ class TelegramDelivery:
 
     async def _failed(self, chat_id: int, rows: list[TgRow], exc: DeliveryError) -> Next:
         now = self.clock()
+        self.on_error(error_kind(exc))
         if isinstance(exc, ChatBlocked):
             failed = db.deactivate_chat(self.store, chat_id, str(exc), now)
             self.routes_changed()
@@ -212,6 +215,15 @@ def related_state(store: Store, chat_id: int, alert: Alert) -> tuple[int | None,
     if not message_id.isdigit():
         return None, None
     return int(message_id), judged.settled(store, alert.story_id, alert.related) or "open"
+
+
+def error_kind(exc: DeliveryError) -> str:
+    """blocked | moved | retry (Telegram said wait, or the network failed) | refused (will not retry)."""
+    if isinstance(exc, ChatBlocked):
+        return "blocked"
+    if isinstance(exc, ChatMoved):
+        return "moved"
+    return "refused" if exc.retry_after is None else "retry"
 
 
 def _digest_groups(held: Iterable[TgRow]) -> list[list[TgRow]]:

@@ -29,11 +29,20 @@ def stored_report(rt: Runtime) -> tuple[list[str], bool]:
     store = Store.open(url)  # a database that cannot be used raises DamagedDatabase: check exits 1
     try:
         store.items_since(datetime.now(UTC) - timedelta(seconds=rt.config.stories.window))  # as run reads
-        return _feed_lines(store) + _chat_lines(rt, store), True
+        return _size_lines(store) + _feed_lines(store) + _chat_lines(rt, store), True
     except (DatabaseError, UnicodeDecodeError) as exc:  # rows that SQLite's quick_check cannot see
         raise unreadable(store.engine, exc) from None
     finally:
         store.close()
+
+
+def _size_lines(store: Store) -> list[str]:
+    from bot.store.retention import database_size, oldest_item
+
+    size, (count, first) = database_size(store.engine), oldest_item(store.engine)
+    shown = "size unknown" if size is None else f"{size / 1e6:.1f} MB"
+    oldest = f", oldest first seen {first:%Y-%m-%d %H:%M} UTC" if first else ""
+    return [f"database: {shown}, {count} items{oldest}"]
 
 
 def _feed_lines(store: Store) -> list[str]:
