@@ -14,7 +14,9 @@ from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.errors import ConfigError
 from bot.heap import HeapKeeper
+from bot.failures import is_disk_full
 from bot.ingest.fetch import Fetcher
+from bot.ingest.parsepool import ParsePool
 from bot.match.retrain import Retrainer
 from bot.pipeline import CycleReport, Pipeline
 from bot.runtime import Runtime, load_runtime, with_stored_routes
@@ -54,8 +56,9 @@ class App:
         self.clusterer = StoryClusterer(cfg.stories)
         window_start = self.clock() - timedelta(seconds=cfg.stories.window)
         self.clusterer.restore(self.store.items_since(window_start))  # story state survives restarts
+        self.parser = ParsePool(timeout=cfg.polling.parse_timeout, workers=cfg.polling.parse_workers)
         self.pipeline = Pipeline(store=self.store, fetcher=self.fetcher, clusterer=self.clusterer,
-                                 runtime=self.runtime, clock=self.clock)
+                                 runtime=self.runtime, clock=self.clock, parser=self.parser)
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -66,6 +69,7 @@ class App:
                 self.telegram = await TelegramService.start(self, **self._tg_options)
             except BaseException:
                 await self.fetcher.close()
+                await self.parser.close()
                 self.store.close()
                 raise
         self.heap.start()  # libraries, models, the restored window: out of every full collection
@@ -76,6 +80,7 @@ class App:
             await self.telegram.stop()
             self.telegram = None
         await self.fetcher.close()
+        await self.parser.close()
         self.store.close()
 
     def refresh_routes(self) -> None:
@@ -118,8 +123,11 @@ class App:
         self.reload_if_changed()
         try:
             report = await self.cycle()
-        except Exception:  # a bug in one tick must not stop the scheduler; it is logged in full
-            log.exception("poll cycle failed")
+        except Exception as exc:  # a bug in one tick must not stop the scheduler; it is logged in full
+            if is_disk_full(exc):  # delivery could not record a send: held, warned once a minute
+                self.pipeline.disk.hold("delivery")
+            else:
+                log.exception("poll cycle failed")
             return
         if report.outcomes:
             log.info("polled %d feeds in %.1fs: %d new items, %d errors", len(report.outcomes),

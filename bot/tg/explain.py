@@ -103,7 +103,7 @@ def feed_notices(outcomes: Iterable, failing_after: int) -> list[str]:
         if o.status == "error" and before + 1 == failing_after:
             out.append(f"⚠️ Feed failing: <b>{escape(o.feed.name)}</b> ({escape(o.feed.url)}) — "
                        f"{failing_after} errors in a row; last: {escape(o.error or 'unknown')}")
-        elif o.status != "error" and before >= failing_after:
+        elif o.status not in ("error", "held") and before >= failing_after:  # held: not fetched
             out.append(f"✅ Feed recovered: <b>{escape(o.feed.name)}</b> ({escape(o.feed.url)}) after {before} errors")
     return out
 
