@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TextIO
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.errors import ConfigError
-from bot.heap import HeapKeeper
 from bot.failures import is_disk_full
+from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parsepool import ParsePool
 from bot.match.retrain import Retrainer

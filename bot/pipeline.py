@@ -72,9 +72,10 @@ class Pipeline:
         try:
             outcomes = await asyncio.gather(*(self._guarded(f, quiet) for f in feeds))
         finally:
-            self._save_quiet(quiet)
+            saved = self._save_quiet(quiet)
         statuses = {o.status for o in outcomes}
-        if "new" in statuses and "held" not in statuses:  # commits went through: there is space
+        wrote = saved or ("new" in statuses and not quiet)
+        if wrote and "held" not in statuses:  # every write went through: there is space again
             self.disk.clear()
         return CycleReport(list(outcomes), time.monotonic() - started)
 
@@ -90,24 +91,24 @@ class Pipeline:
                 self.bugs.report(feed.url, feed.id, exc)
             return self._record(feed, FetchResult(FetchStatus.ERROR, error=describe(exc)), quiet=quiet)
 
-    def _save_quiet(self, quiet: list[tuple[int, FeedState]]) -> None:
-        """The quiet feeds' states together; one by one if that fails, so one bad state is
-        dropped (and logged) without the others."""
+    def _save_quiet(self, quiet: list[tuple[int, FeedState]]) -> bool:
+        """The quiet feeds' states together (True when written); one by one if that fails, so one
+        bad state is dropped (and logged) without the others."""
         if not quiet:
-            return
+            return False
         try:
             self.store.save_states(quiet)
+            return True
         except Exception as exc:  # noqa: BLE001
             if is_disk_full(exc):
                 self.disk.hold("polling")
-                return
-            for feed_id, state in quiet:
-                try:
-                    self.store.save_states([(feed_id, state)])
-                except Exception as one:  # noqa: BLE001
-                    self.bugs.report(f"feed id {feed_id}", feed_id, one)
-            return
-        self.disk.clear()
+                return False
+        for feed_id, state in quiet:
+            try:
+                self.store.save_states([(feed_id, state)])
+            except Exception as one:  # noqa: BLE001
+                self.bugs.report(f"feed id {feed_id}", feed_id, one)
+        return False
 
     async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         """Fetch one feed and store what changed; a feed's failure is recorded on the feed.

@@ -22,7 +22,7 @@ def rss(item: str = "", *, title: str = "Hello", encoding: bytes | None = b"utf-
     return declaration + (
         f'<rss version="2.0" {ns}><channel><title>T</title><link>https://x.example/</link>{channel}'
         f"<item><title>{title}</title><link>https://x.example/1</link>{item}</item></channel></rss>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def json_feed(title: str) -> bytes:
