@@ -150,7 +150,7 @@ class Report:
 
     def line(self) -> str:
         return (f"{self.cases} cases: {self.items} with items, feed errors {dict(sorted(self.feed_errors.items()))}, "
-                f"failures {len(self.failures)}, slowest {self.slowest[0]:.2f}s CPU+wall ({self.slowest[1]})")
+                f"failures {len(self.failures)}, slowest {self.slowest[0]:.2f}s wall ({self.slowest[1]})")
 
 
 async def run_case(pool: ParsePool, case: Case, report: Report) -> None:
