@@ -196,7 +196,7 @@ def _from_struct_time(value: Any) -> datetime | None:
         return None
 
 
-_MAX_TTL = 525_600  # a year of minutes; more is kept as a year (a 64-bit column holds no more)
+_MAX_TTL = 525_600  # a year of minutes: more is kept as a year (past 64 bits it could not be stored)
 
 
 def _ttl(value: Any) -> int | None:
