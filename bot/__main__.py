@@ -2,4 +2,5 @@
 
 from bot.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # parse workers are spawned processes: they import this module too
+    raise SystemExit(main())

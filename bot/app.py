@@ -18,8 +18,10 @@ from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.config import StorySettings
 from bot.errors import ConfigError, WirewatchError
+from bot.failures import is_disk_full
 from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
+from bot.ingest.parsepool import ParsePool
 from bot.judgements import StoryJudge
 from bot.match.retrain import Retrainer
 from bot.metrics import CountedClusterer, Metrics, MetricsServer, TimedFetcher, health
@@ -94,9 +96,10 @@ class App:
             self._release()
             raise unreadable(self.store.engine, exc) from None
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
+        self.parser = ParsePool(timeout=cfg.polling.parse_timeout, workers=cfg.polling.parse_workers)
         self.pipeline = Pipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
                                  clusterer=CountedClusterer(self.clusterer, self.metrics),
-                                 runtime=self.runtime, clock=self.clock)
+                                 runtime=self.runtime, clock=self.clock, parser=self.parser)
         self.metrics.watch_store(self.store, self.clock)
         self.sinks = self._sinks()
         self.refresh_routes()
@@ -108,6 +111,7 @@ class App:
                 self.telegram = await TelegramService.start(self, **self._tg_options)
             except BaseException:
                 await self.fetcher.close()
+                await self.parser.close()
                 self._release()
                 raise
         if cfg.metrics.listen:
@@ -139,6 +143,7 @@ class App:
             await self.telegram.stop()
             self.telegram = None
         await self.fetcher.close()
+        await self.parser.close()
         self._release()
 
     def _release(self) -> None:
@@ -221,8 +226,11 @@ class App:
             # is fetched again at the next start, and queued rows stay queued.
             log.info("stopping: the poll cycle in progress was abandoned; unfinished feeds are polled next time")
             return
-        except Exception:  # a bug in one tick must not stop the scheduler; it is logged in full
-            log.exception("poll cycle failed")
+        except Exception as exc:  # a bug in one tick must not stop the scheduler; it is logged in full
+            if is_disk_full(exc):  # delivery could not record a send: held, warned once a minute
+                self.pipeline.disk.hold("delivery")
+            else:
+                log.exception("poll cycle failed")
             return
         finally:
             self._ticking = None

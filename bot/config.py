@@ -65,6 +65,8 @@ class PollingSettings:
     backfill: float
     allow_private_networks: bool
     user_agent: str
+    parse_timeout: float = 20.0  # seconds a feedparser parse may take before its worker is killed
+    parse_workers: int = 1  # worker processes for feedparser (the slow path)
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,8 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "backfill": (_duration, "24h"),
         "allow_private_networks": (_bool, False),
         "user_agent": (_str, "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"),
+        "parse_timeout": (_positive(_duration), "20s"),
+        "parse_workers": (_positive(_int), 1),
     },
     "stories": {
         "window": (_positive(_duration), "48h"),

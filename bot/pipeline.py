@@ -3,6 +3,10 @@
 Each feed update with new items ends in one store transaction. Everything between the unseen-check
 and that commit is synchronous, so two feeds carrying the same item in one cycle cannot both claim
 it. Feeds with nothing new (most of them) have their states written together when the cycle ends.
+
+One feed's update, fetch to commit, runs under one boundary (_guarded): whatever it raises is
+recorded on that feed as its error (with backoff and the admin's failing notice) and the other
+feeds and the delivery carry on. A full disk holds all work instead (see bot/failures.py).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from datetime import datetime, timedelta
 
 from bot.alerts.outbox import StoryView, plan_deliveries
 from bot.errors import FeedError
+from bot.failures import DiskFull, OnceLog, describe, is_disk_full
 from bot.ingest.fetch import Fetcher
 from bot.ingest.normalize import guid_keys, normalize_entries
-from bot.ingest.parse import parse_feed
+from bot.ingest.parsepool import InlineParser, ParsePool
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
 from bot.runtime import Runtime
@@ -32,7 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FeedOutcome:
     feed: FeedRow
-    status: str  # new | unchanged | not_modified | error
+    status: str  # new | unchanged | not_modified | error | held (full disk: nothing recorded)
     new_items: int = 0
     alerts: int = 0
     error: str | None = None
@@ -49,21 +54,62 @@ class CycleReport:
 
 class Pipeline:
     def __init__(self, *, store: Store, fetcher: Fetcher, clusterer: StoryClusterer,
-                 runtime: Runtime, clock: Callable[[], datetime], rng: random.Random | None = None):
+                 runtime: Runtime, clock: Callable[[], datetime], rng: random.Random | None = None,
+                 parser: ParsePool | InlineParser | None = None):
         self.store, self.fetcher, self.clusterer = store, fetcher, clusterer
         self.runtime = runtime  # replaced whole on hot reload
         self.clock, self.rng = clock, rng or random.Random()
         self._unnamed: tuple[object, frozenset[str]] = (None, frozenset())  # (config, URLs of feeds it leaves unnamed)
+        self.parser = parser or InlineParser()
+        self.bugs = OnceLog(log)
+        self.disk = DiskFull(log, clock)
 
     async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
         """Update these feeds concurrently (the fetcher enforces global and per-host limits)."""
         started = time.monotonic()
+        if self.disk.holding():  # nothing fetched, so nothing is lost; retried when the hold ends
+            return CycleReport([], time.monotonic() - started)
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
         try:
-            outcomes = await asyncio.gather(*(self.update_feed(f, quiet) for f in feeds))
+            outcomes = await asyncio.gather(*(self._guarded(f, quiet) for f in feeds))
         finally:
-            self.store.save_states(quiet)
+            saved = self._save_quiet(quiet)
+        statuses = {o.status for o in outcomes}
+        wrote = saved or ("new" in statuses and not quiet)
+        if wrote and "held" not in statuses:  # every write went through: there is space again
+            self.disk.clear()
         return CycleReport(list(outcomes), time.monotonic() - started)
+
+    async def _guarded(self, feed: FeedRow, quiet: list[tuple[int, FeedState]]) -> FeedOutcome:
+        """update_feed, with anything it raises recorded as this feed's error."""
+        try:
+            return await self.update_feed(feed, quiet)
+        except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
+            if is_disk_full(exc):
+                self.disk.hold("polling")
+                return FeedOutcome(feed, "held", error=describe(exc))
+            if not isinstance(exc, FeedError):
+                self.bugs.report(feed.url, feed.id, exc)
+            return self._record(feed, FetchResult(FetchStatus.ERROR, error=describe(exc)), quiet=quiet)
+
+    def _save_quiet(self, quiet: list[tuple[int, FeedState]]) -> bool:
+        """The quiet feeds' states together (True when written); one by one if that fails, so one
+        bad state is dropped (and logged) without the others."""
+        if not quiet:
+            return False
+        try:
+            self.store.save_states(quiet)
+            return True
+        except Exception as exc:  # noqa: BLE001
+            if is_disk_full(exc):
+                self.disk.hold("polling")
+                return False
+        for feed_id, state in quiet:
+            try:
+                self.store.save_states([(feed_id, state)])
+            except Exception as one:  # noqa: BLE001
+                self.bugs.report(f"feed id {feed_id}", feed_id, one)
+        return False
 
     async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
@@ -75,7 +121,7 @@ class Pipeline:
         if result.status is not FetchStatus.NEW:
             return self._record(feed, result, quiet=quiet)
         try:
-            parsed = await asyncio.to_thread(parse_feed, result.body, url=result.final_url or feed.url)
+            parsed = await self.parser.parse(result.body, url=result.final_url or feed.url)
         except FeedError as exc:
             return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)), quiet=quiet)
         if parsed.warning:

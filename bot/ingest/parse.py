@@ -18,7 +18,9 @@ import feedparser
 
 from bot.errors import FeedError
 from bot.ingest.fastparse import parse_fast
+from bot.ingest.limits import check_xml_limits
 from bot.ingest.normalize import html_to_text
+from bot.ingest.repair import neutralize_extensions, repair_feed_bytes, scrub_text, usable_encoding
 from bot.models import ParsedFeed, RawEntry
 
 _JSON_TYPES = ("application/feed+json", "application/json")
@@ -34,13 +36,34 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None, f
     fast: plain RSS 2.0 and Atom 1.0 go through fastparse (the same result, ~10x less CPU);
     False always uses feedparser (tests compare the two).
     """
+    quick = parse_quick(body, url=url, content_type=content_type, fast=fast)
+    return quick if quick is not None else parse_slow(body, url=url, content_type=content_type)
+
+
+def parse_quick(body: bytes, *, url: str = "", content_type: str | None = None,
+                fast: bool = True) -> ParsedFeed | None:
+    """What needs no feedparser: JSON Feeds and the fast path, bounded work (C parsers) that can
+    run inline. None: the body needs parse_slow, which callers may run where it can be stopped.
+    Pathological XML is refused here (FeedError "too_complex", see limits.py)."""
     head = body[:1024].lstrip(_LEADING_JUNK)
     if not head:
         raise FeedError("parse", "empty response body")
+    body = repair_feed_bytes(body)
     mime = (content_type or "").split(";")[0].strip().lower()
     if head.startswith(b"{") or (mime in _JSON_TYPES and not head.startswith(b"<")):
         return _parse_json_feed(body, url)
-    return _parse_xml_feed(body, url, content_type, fast)
+    check_xml_limits(body)
+    headers = _xml_headers(content_type)
+    # fastparse reads the encoding from the document, as feedparser does when no charset is given.
+    result = parse_fast(body) if fast and headers["content-type"] == "application/xml" else None
+    return None if result is None else _xml_result(result, body, url)
+
+
+def parse_slow(body: bytes, *, url: str = "", content_type: str | None = None) -> ParsedFeed:
+    """An RSS / Atom body through feedparser; call parse_quick first (it refuses what is too
+    complex and reads JSON Feeds)."""
+    body = repair_feed_bytes(body)
+    return _xml_result(_feedparser(body, _xml_headers(content_type)), body, url)
 
 
 # --- RSS / Atom ---------------------------------------------------------------------------
@@ -60,6 +83,7 @@ def _xml_headers(content_type: str | None) -> dict[str, str]:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset":
             charset = value.strip().strip("\"'")
+    charset = charset if usable_encoding(charset.encode("utf-8", "replace")) else ""
     serves_xml = mime.strip().lower().endswith(("xml", "rss", "atom"))
     headers = {
         "content-type": "application/xml"
@@ -68,13 +92,29 @@ def _xml_headers(content_type: str | None) -> dict[str, str]:
     return headers
 
 
-def _parse_xml_feed(body: bytes, url: str, content_type: str | None, fast: bool) -> ParsedFeed:
-    headers = _xml_headers(content_type)
-    # fastparse reads the encoding from the document, as feedparser does when no charset is given.
-    result = parse_fast(body) if fast and headers["content-type"] == "application/xml" else None
-    if result is None:  # A BytesIO, never bytes: feedparser.parse treats bytes as a possible file name.
-        result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
-                                  resolve_relative_uris=False)
+def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
+    """feedparser's result; FeedError when feedparser itself fails on the input.
+
+    Its handlers of some extensions fail on unusual input (psc:chapter without start: TypeError;
+    gml:pos outside georss:where: KeyError); those elements are renamed away and parsed again.
+    A BytesIO, never bytes: feedparser.parse treats bytes as a possible file name.
+    """
+    try:
+        return feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
+                                resolve_relative_uris=False)
+    except Exception as exc:  # noqa: BLE001 - a library failing on hostile input is a feed problem
+        failure = exc
+    plain = neutralize_extensions(body)
+    if plain != body:
+        try:
+            return feedparser.parse(io.BytesIO(plain), response_headers=headers, sanitize_html=False,
+                                    resolve_relative_uris=False)
+        except Exception:  # noqa: BLE001,S110 - reported below as the first failure
+            pass
+    raise FeedError("parse", f"feedparser failed on this document ({type(failure).__name__}: {failure})"[:300])
+
+
+def _xml_result(result: Any, body: bytes, url: str) -> ParsedFeed:
     problem = _bozo_message(result)
     if not result.entries:
         if problem:
@@ -156,12 +196,15 @@ def _from_struct_time(value: Any) -> datetime | None:
         return None
 
 
+_MAX_TTL = 525_600  # a year of minutes: more is kept as a year (past 64 bits it could not be stored)
+
+
 def _ttl(value: Any) -> int | None:
     try:
         minutes = int(str(value).strip())
     except ValueError:
         return None
-    return minutes if minutes > 0 else None
+    return min(minutes, _MAX_TTL) if minutes > 0 else None
 
 
 # --- JSON Feed 1.0 / 1.1 ------------------------------------------------------------------
@@ -239,8 +282,9 @@ def _read_date(text: str) -> datetime:
 
 
 def _string(value: Any) -> str | None:
+    """A non-blank string, stripped and without lone surrogates (JSON allows "\\ud800")."""
     if isinstance(value, str) and value.strip():
-        return value.strip()
+        return scrub_text(value.strip())
     return None
 
 

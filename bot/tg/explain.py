@@ -126,8 +126,8 @@ def feed_notices(outcomes: Iterable, failing_after: int) -> list[str]:
         if o.status == "error" and before + 1 == failing_after:
             out.append(f"⚠️ Feed failing: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) — "
                        f"{failing_after} errors in a row; last: {field(o.error or 'unknown', 1000)}")
-        elif o.status != "error" and before >= failing_after:
-            out.append(f"✅ Feed recovered: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) after {before} errors")
+        elif o.status not in ("error", "held") and before >= failing_after:
+            out.append(f"✅ Feed recovered: <b>{field(o.feed.name, 200)}</b> ({field(o.feed.url, 600)}) after {before} errors")  # held: not fetched
     return out
 
 
