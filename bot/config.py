@@ -59,6 +59,7 @@ class PollingSettings:
     backfill: float
     allow_private_networks: bool
     user_agent: str
+    full_text: bool = False  # default of [[feeds]] full_text: fetch each new item's article page
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class FeedSettings:
     url: str
     name: str
     interval: float | None
+    full_text: bool = False  # fetch each new item's page and use its main text as the body
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,7 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "backfill": (_duration, "24h"),
         "allow_private_networks": (_bool, False),
         "user_agent": (_str, "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"),
+        "full_text": (_bool, False),
     },
     "stories": {
         "window": (_positive(_duration), "48h"),
@@ -278,7 +281,8 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     },
 }
 
-FEED_SCHEMA = {"url": (_url, REQUIRED), "name": (_str, ""), "interval": (_positive(_duration), None)}
+FEED_SCHEMA = {"url": (_url, REQUIRED), "name": (_str, ""), "interval": (_positive(_duration), None),
+               "full_text": (_bool, None)}
 CHAT_SCHEMA = {
     "id": (_int, REQUIRED),
     "name": (_str, ""),
@@ -422,7 +426,9 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
         polling=PollingSettings(**s["polling"]),
         stories=StorySettings(**s["stories"]),
         outputs=OutputSettings(o["console"], (base / o["jsonl"]).resolve() if o["jsonl"] else None),
-        feeds=tuple(FeedSettings(f["url"], f["name"] or _host(f["url"]), f["interval"]) for f in feeds),
+        feeds=tuple(FeedSettings(f["url"], f["name"] or _host(f["url"]), f["interval"],
+                                 s["polling"]["full_text"] if f["full_text"] is None else f["full_text"])
+                    for f in feeds),
         chats=tuple(ChatSettings(name=c["name"] or str(c["id"]), **{k: v for k, v in c.items() if k != "name"}) for c in chats),
         classifier=ClassifierSettings(**s["classifier"]),
     )

@@ -23,7 +23,8 @@ from bot.text import fold, words
 
 TITLE_FROM_SUMMARY_CHARS = 80
 MAX_TITLE_CHARS = 300
-MAX_SUMMARY_CHARS = 1500  # enough for matching and alerts; full articles would bloat history
+MAX_SUMMARY_CHARS = 300  # what an alert shows; the article itself is the body
+MAX_BODY_CHARS = 20_000  # a long article's first ~3,000 words: enough to match and cluster on
 FUTURE_TOLERANCE = timedelta(days=1)
 
 # --- html_to_text -------------------------------------------------------------------------
@@ -133,6 +134,9 @@ def _clip(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
+
+
+clip_text = _clip  # for other stages that bound text the same way (full-text extraction)
 
 
 # --- canonical_url ------------------------------------------------------------------------
@@ -267,10 +271,10 @@ def _to_item(
     url = canonical_url(entry.link, base) if entry.link else None
     title = html_to_text(entry.title) if entry.title else ""
     summary = html_to_text(entry.summary) if entry.summary else ""
+    summary, body = summary_and_body(summary, html_to_text(entry.content) if entry.content else "")
     if not (title or summary or url):
         return None
     title = _clip(title, MAX_TITLE_CHARS) or _clip(summary or url or "", TITLE_FROM_SUMMARY_CHARS)
-    summary = _clip(summary, MAX_SUMMARY_CHARS)
     guid = entry.guid.strip() if entry.guid and entry.guid.strip() else None
     key_guid = None if entry.guid in junk else guid
     return Item(
@@ -283,7 +287,16 @@ def _to_item(
         guid=guid,
         feed_id=feed_id,
         content_hash=content_hash(title, summary),
+        body=body,
     )
+
+
+def summary_and_body(summary: str, body: str) -> tuple[str, str]:
+    """The bounded summary and body of plain texts: an empty summary is the body's start, and a
+    description too long for the summary is the body when the feed gave no content."""
+    if not body and len(summary) > MAX_SUMMARY_CHARS:
+        body = summary  # a feed that puts the whole article in its description
+    return _clip(summary or body, MAX_SUMMARY_CHARS), _clip(body, MAX_BODY_CHARS)
 
 
 def guid_keys(feed: ParsedFeed, feed_id: int | None) -> list[str | None]:

@@ -14,8 +14,8 @@ from functools import cached_property
 
 from bot.text import raw_words, words
 
-FIELDS = ("title", "summary", "source")
-DEFAULT_SCOPE = ("title", "summary")  # an unscoped term never matches the feed's name
+FIELDS = ("title", "summary", "body", "source")
+DEFAULT_SCOPE = ("title", "summary", "body")  # an unscoped term never matches the feed's name
 Hits = tuple[str, ...] | None
 Span = tuple[int, int, str]  # first and last token index (inclusive), the leaf that hit; unordered
 
@@ -51,6 +51,12 @@ class FieldText:
         return self._raw
 
 
+def hit_label(label: str, term: object, field: str) -> str:
+    """How a hit reads in a match's why: an unscoped term found only in the article body says so
+    ("anbar (body)"); a scoped one already names its field ("body:anbar")."""
+    return f"{label}{term} (body)" if field == "body" and not label else f"{label}{term}"
+
+
 def _index(tokens: list[str]) -> dict[str, list[int]]:
     positions: dict[str, list[int]] = {}
     for i, token in enumerate(tokens):
@@ -63,8 +69,9 @@ class Doc:
 
     __slots__ = ("fields",)
 
-    def __init__(self, title: str = "", summary: str = "", source: str = ""):
-        self.fields = {"title": FieldText(title), "summary": FieldText(summary), "source": FieldText(source)}
+    def __init__(self, title: str = "", summary: str = "", source: str = "", body: str = ""):
+        self.fields = {"title": FieldText(title), "summary": FieldText(summary), "body": FieldText(body),
+                       "source": FieldText(source)}
 
     def all_tokens(self) -> list[str]:
         return [t for f in self.fields.values() for t in f.tokens]
@@ -98,7 +105,7 @@ class _Leaf(Node):
     def test(self, doc: Doc, scope: tuple[str, ...], label: str) -> Hits:
         for name in scope:
             if self.present(doc.fields[name]):
-                return (f"{label}{self}",)
+                return (hit_label(label, self, name),)
         return None
 
 
@@ -213,8 +220,10 @@ class Or(Node):
 
     def test(self, doc: Doc, scope: tuple[str, ...], label: str) -> Hits:
         # Every true branch, not just the first, so `why` shows all the evidence, in query order.
-        words_ = self._words
-        found = {words_[w]: (label + w,) for name in scope for w in words_.keys() & doc.fields[name].positions.keys()}
+        words_, found = self._words, {}
+        for name in scope:  # the first field in scope order names a hit (title before body)
+            for w in words_.keys() & doc.fields[name].positions.keys():
+                found.setdefault(words_[w], (hit_label(label, w, name),))
         for i, child in self._others:
             more = child.test(doc, scope, label)
             if more is not None:
@@ -266,7 +275,7 @@ class Near(Node):
             left = self.left.spans(field)
             pair = self.close(left, self.right.spans(field)) if left else None
             if pair:
-                return (f"{label}NEAR/{self.distance}({pair[0]}, {pair[1]})",)
+                return (hit_label(label, f"NEAR/{self.distance}({pair[0]}, {pair[1]})", name),)
         return None
 
     def close(self, left: list[Span], right: list[Span]) -> tuple[str, str] | None:

@@ -65,8 +65,9 @@ def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int) -> 
     rows = [f"{'id':>4} {'feed':<22} {'fetched':>9} {'status':<12} {'err':>3} {'items':>6}"]
     for f in order:
         status = (f.last_status or "new")[:12]
+        full = f" full text {f.fulltext_ok} ok, {f.fulltext_failed} failed" if f.fulltext_ok or f.fulltext_failed else ""
         rows.append(f"{f.id:>4} {clip(f.name, 22):<22} {_age(f.last_checked_at, now):>9} {status:<12} "
-                    f"{f.error_count:>3} {f.items_total:>6}")
+                    f"{f.error_count:>3} {f.items_total:>6}{full}")
     failing = sum(f.error_count >= failing_after for f in feeds)
     head = f"<b>Feeds</b>: {len(feeds)} active, {failing} failing\n"
     body, shown = "", 0
