@@ -64,3 +64,18 @@ def test_the_matcher_agrees_and_reports_the_body_field():
     [found] = RuleMatcher([topic]).match_text(TITLE, SUMMARY, body=BODY)
     assert found.why == ("anbar (body)",)
     assert RuleMatcher([topic]).match_text(TITLE, SUMMARY) == []
+
+
+def test_the_fast_ascii_tokenizer_gives_the_regex_tokens():
+    """words() splits ASCII text without the regex (5 KB bodies); the tokens must be the same."""
+    import random
+    import re
+
+    from bot.text import fold, raw_words, words
+
+    word = re.compile(r"\w+")
+    rng = random.Random(5)
+    chars = "abcAZ09_ -,.'\"!?()[]{}\t\n/\\@#$%^&*+=<>|~`;:\x0b\x1f"
+    for _ in range(5000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 30)))
+        assert words(text) == word.findall(fold(text)) and raw_words(text) == word.findall(text), repr(text)

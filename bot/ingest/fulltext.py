@@ -34,9 +34,9 @@ def extract_text(page: bytes, url: str | None = None) -> str:
     """The main text of an HTML article page as plain text ("" when none is found)."""
     import trafilatura  # imported on first use: only full-text feeds pay for lxml and its models
 
-    try:
+    try:  # no deduplicate: its cache lives across calls and would blank a page seen twice
         text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False,
-                                   favor_precision=True, deduplicate=True)
+                                   favor_precision=True)
     except Exception:  # noqa: BLE001 - a page that trips the extractor is a failed page, not a crash
         log.debug("extraction failed for %s", url, exc_info=True)
         return ""
