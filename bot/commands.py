@@ -114,11 +114,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     path = config_path(args)
     config = load_config(path) if args.config or path.exists() else parse_config({}, path)
-    name = next((f.name for f in config.feeds if f.url == args.source), "")
+    listed = next((f for f in config.feeds if f.url == args.source), None)
     if args.limit is not None and args.limit < 0:
         print("wirewatch fetch: --limit must be 0 or more", file=sys.stderr)
         return EXIT_INPUT
-    for line in fetch_lines(args.source, config.polling, now_utc, name=name, limit=args.limit):
+    full_text = listed.full_text if listed else config.polling.full_text
+    for line in fetch_lines(args.source, config.polling, now_utc, name=listed.name if listed else "",
+                            limit=args.limit, full_text=full_text):
         print(line)
     return EXIT_OK
 

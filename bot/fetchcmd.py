@@ -11,12 +11,14 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from bot.config import PollingSettings
 from bot.errors import FeedError, InputError
 from bot.ingest.fetch import Fetcher
+from bot.ingest.fulltext import fetch_bodies
 from bot.ingest.normalize import normalize_entries
 from bot.ingest.parse import parse_feed
 from bot.models import FeedForUpdate, FetchStatus, Item
@@ -63,11 +65,19 @@ def item_record(item: Item) -> dict:
 
 
 def fetch_lines(source: str, settings: PollingSettings, now: Callable[[], datetime], *,
-                name: str = "", limit: int | None = None) -> list[str]:
-    """The JSONL lines `wirewatch fetch` prints."""
+                name: str = "", limit: int | None = None, full_text: bool = False) -> list[str]:
+    """The JSONL lines `wirewatch fetch` prints; full_text: each item's page extracted as its body."""
     body, url = read_feed(source, settings)
-    items = feed_items(body, url=url, where=source, source=name, now=now())
-    return [json.dumps(item_record(i), ensure_ascii=False) for i in items[:limit]]
+    items = feed_items(body, url=url, where=source, source=name, now=now())[:limit]
+    if full_text and items:
+        items = asyncio.run(_with_pages(items, settings))
+    return [json.dumps(item_record(i), ensure_ascii=False) for i in items]
+
+
+async def _with_pages(items: list[Item], settings: PollingSettings) -> list[Item]:
+    async with Fetcher(settings) as fetcher:
+        found = await fetch_bodies(fetcher, items)
+    return [replace(i, body=found.bodies[i.key]) if i.key in found.bodies else i for i in items]
 
 
 def _host(url: str) -> str:

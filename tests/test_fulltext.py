@@ -200,3 +200,15 @@ def test_fetch_errors_are_clear(tmp_path, capsys, content, message):
 def test_fetch_refuses_a_private_address(tmp_path, capsys):
     assert main(["fetch", "http://127.0.0.1:9/feed.xml", "-c", str(_empty_config(tmp_path))]) == 1
     assert "blocked: 127.0.0.1 is not a public address" in capsys.readouterr().err
+
+
+async def test_fetch_of_a_full_text_feed_prints_the_extracted_body(feed_server, tmp_path, capsys):
+    import asyncio
+
+    feed_server.set("/a.html", (ARTICLES / "news-article.html").read_bytes(), content_type="text/html")
+    feed_server.set("/feed.xml", rss([("https://wire.example/a", feed_server.url("/a.html"), TEASER, "")]))
+    path = config(feed_server, tmp_path, "full_text = true")
+    code = await asyncio.to_thread(main, ["fetch", feed_server.url("/feed.xml"), "-c", str(path)])
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and record["summary"] == TEASER and "Anbar Province" in record["text"]
+    assert record["source"] == "Wire" and feed_server.count("/a.html") == 1
