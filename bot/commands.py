@@ -42,7 +42,9 @@ def report(rt: Runtime) -> tuple[str, bool]:
     """The summary, and False when the store reported the database unreadable."""
     cfg = rt.config
     lines = [f"{cfg.path}: ok", f"database: {_redact(cfg.bot.database_url)}", f"feeds ({len(cfg.feeds)}):"]
-    lines += [f"  {f.name or '(named by its <title>)'}  {f.url}" for f in cfg.feeds]
+    lines += [f"  {f.name or '(named by its <title>)'}  {f.url}" + ("  [full text]" if f.full_text else "") for f in cfg.feeds]
+    if cfg.polling.full_text:
+        lines.append("  feeds added by /addfeed: full text ([polling] full_text = true)")
     lines.append(f"topics ({len(rt.topics)}) from {cfg.bot.rules_dir}:")
     lines += [f"  {t.id}  {t.name}" + (f"  [classifier: {rt.matcher.status(t.id)}]" if t.classifier else "") for t in rt.topics.values()]
     lines.append(f"chats ({len(cfg.chats)}):")
@@ -115,6 +117,24 @@ def cmd_match(args: argparse.Namespace) -> int:
         found = rt.matcher.match(record.item)
         line = {"id": record.id, "topics": [{"topic": m.topic, "score": round(m.score, 4), "why": list(m.why)} for m in found]}
         print(json.dumps(line, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """One feed's items as Item JSONL, as the pipeline would store them."""
+    from bot.config import load_config, parse_config
+    from bot.fetchcmd import fetch_lines
+
+    path = config_path(args)
+    config = load_config(path) if args.config or path.exists() else parse_config({}, path)
+    listed = next((f for f in config.feeds if f.url == args.source), None)
+    if args.limit is not None and args.limit < 0:
+        print("wirewatch fetch: --limit must be 0 or more", file=sys.stderr)
+        return EXIT_INPUT
+    full_text = listed.full_text if listed else config.polling.full_text
+    for line in fetch_lines(args.source, config.polling, now_utc, name=listed.name if listed else "",
+                            limit=args.limit, full_text=full_text):
+        print(line)
     return EXIT_OK
 
 

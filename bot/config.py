@@ -67,6 +67,7 @@ class PollingSettings:
     user_agent: str
     parse_timeout: float = 20.0  # seconds a feedparser parse may take before its worker is killed
     parse_workers: int = 1  # worker processes for feedparser (the slow path)
+    full_text: bool = False  # default of [[feeds]] full_text: fetch each new item's article page
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class FeedSettings:
     url: str
     name: str  # "" when not configured: the feed is named by its own <title>
     interval: float | None
+    full_text: bool = False  # fetch each new item's page and use its main text as the body
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,7 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "user_agent": (_str, "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"),
         "parse_timeout": (_positive(_duration), "20s"),
         "parse_workers": (_positive(_int), 1),
+        "full_text": (_bool, False),
     },
     "stories": {
         "window": (_positive(_duration), "48h"),
@@ -309,7 +312,8 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     },
 }
 
-FEED_SCHEMA = {"url": (_url, REQUIRED), "name": (_str, ""), "interval": (_positive(_duration), None)}
+FEED_SCHEMA = {"url": (_url, REQUIRED), "name": (_str, ""), "interval": (_positive(_duration), None),
+               "full_text": (_bool, None)}
 CHAT_SCHEMA = {
     "id": (_int, REQUIRED),
     "name": (_str, ""),
@@ -457,7 +461,9 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
         polling=PollingSettings(**s["polling"]),
         stories=StorySettings(**s["stories"]),
         outputs=OutputSettings(o["console"], (base / o["jsonl"]).resolve() if o["jsonl"] else None),
-        feeds=tuple(FeedSettings(f["url"], f["name"], f["interval"]) for f in feeds),
+        feeds=tuple(FeedSettings(f["url"], f["name"], f["interval"],
+                                 s["polling"]["full_text"] if f["full_text"] is None else f["full_text"])
+                    for f in feeds),
         chats=tuple(ChatSettings(name=c["name"] or str(c["id"]), **{k: v for k, v in c.items() if k != "name"}) for c in chats),
         classifier=ClassifierSettings(**s["classifier"]),
         metrics=MetricsSettings(s["metrics"]["listen"]),

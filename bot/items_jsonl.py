@@ -1,7 +1,8 @@
 """Item JSONL, the input of match / replay / eval (DESIGN.md "Item JSONL").
 
-One JSON object per line: `id` (required), `title`, `summary` or `text`, `url`, `source`,
-`published` (ISO 8601), and for eval `labels` or `story`. Unknown keys are ignored.
+One JSON object per line: `id` (required), `title`, `summary`, `text` (the article body), `url`,
+`source`, `published` (ISO 8601), and for eval `labels` or `story`. Unknown keys are ignored.
+A record with only `text` gets its summary from the text's start, as a feed item would.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import InputError
-from bot.ingest.normalize import canonical_url, content_hash, html_to_text
+from bot.ingest.normalize import canonical_url, content_hash, html_to_text, summary_and_body
 from bot.models import Item
 
 # Items without a date all get this one, so "published order" is file order for them.
@@ -62,14 +63,15 @@ def _record(line: str, where: str) -> ItemRecord:
 
 def _item(data: dict, published: datetime) -> Item:
     title = html_to_text(str(data.get("title") or ""))
-    summary = html_to_text(str(data.get("summary") or data.get("text") or ""))
-    if title and summary.startswith(title):
-        summary = summary[len(title) :].lstrip()  # full texts often repeat the title as line one
+    text = html_to_text(str(data.get("text") or ""))
+    if title and text.startswith(title):
+        text = text[len(title) :].lstrip()  # full texts often repeat the title as line one
+    summary, body = summary_and_body(html_to_text(str(data.get("summary") or "")), text)
     url = canonical_url(str(data["url"])) if data.get("url") else None
     return Item(
         key=f"id:{data['id']}", title=title, summary=summary, url=url,
         source=str(data.get("source") or ""), published=published,
-        content_hash=content_hash(title, summary),
+        content_hash=content_hash(title, summary), body=body,
     )
 
 

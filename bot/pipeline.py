@@ -23,6 +23,7 @@ from bot.alerts.outbox import StoryView, plan_deliveries
 from bot.errors import FeedError
 from bot.failures import DiskFull, OnceLog, describe, is_disk_full
 from bot.ingest.fetch import Fetcher
+from bot.ingest.fulltext import fetch_bodies
 from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parsepool import InlineParser, ParsePool
 from bot.ingest.schedule import next_check_at
@@ -126,20 +127,48 @@ class Pipeline:
             return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)), quiet=quiet)
         if parsed.warning:
             log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
-        return self._ingest(feed, result, parsed, quiet)
+        bodies = await self._full_text(feed, parsed) if self._uses_full_text(feed) else None
+        return self._ingest(feed, result, parsed, quiet, bodies)
 
     def seed(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
         """Store a just-added feed's current items without alerting any (the /addfeed promise)."""
         return self._ingest(feed, result, parsed, everything_quiet=True)
 
-    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
-                quiet: list[tuple[int, FeedState]] | None = None, everything_quiet: bool = False) -> FeedOutcome:
-        feed = self._named(feed, parsed)
+    def _uses_full_text(self, feed: FeedRow) -> bool:
+        """The feed's `full_text` in config.toml; feeds added by /addfeed take the [polling] default."""
+        config = self.runtime.config
+        listed = next((f for f in config.feeds if feed.url == f.url or feed.config_url == f.url), None)
+        return listed.full_text if listed else config.polling.full_text
+
+    async def _full_text(self, feed: FeedRow, parsed: ParsedFeed) -> dict[str, str]:
+        """Article text of the feed's new items (by key); the pages are fetched before the unseen
+        check in _ingest claims the items, so two feeds cannot both claim one while we wait."""
         now = self.clock()
+        fresh = self._fresh(feed, parsed, now)
+        if feed.last_success_at is None:  # a new feed's old items are not alerted: no page for them
+            since = now - timedelta(seconds=self.runtime.config.polling.backfill)
+            fresh = [i for i in fresh if i.published >= since]
+        if not fresh:
+            return {}
+        found = await fetch_bodies(self.fetcher, fresh)
+        self.store.count_full_text(feed.id, len(found.bodies), found.failed)
+        return found.bodies
+
+    def _fresh(self, feed: FeedRow, parsed: ParsedFeed, now: datetime) -> list[Item]:
+        """The feed's items not stored yet."""
         checked = [k for k in guid_keys(parsed, feed.id) if k]
         stored = self.store.known_keys(checked)  # not normalized again
         items = normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored)
-        fresh = self.store.unseen(items, checked=set(checked) - stored)
+        return self.store.unseen(items, checked=set(checked) - stored)
+
+    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
+                quiet: list[tuple[int, FeedState]] | None = None, bodies: dict[str, str] | None = None,
+                everything_quiet: bool = False) -> FeedOutcome:
+        feed = self._named(feed, parsed)
+        now = self.clock()
+        fresh = self._fresh(feed, parsed, now)
+        if bodies:  # full text replaces the teaser-only body; the summary stays the feed's
+            fresh = [replace(i, body=bodies[i.key]) if i.key in bodies else i for i in fresh]
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
         first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
         # a feed imported from OPML was not fetched when added: its first fetch is its baseline,

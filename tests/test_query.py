@@ -154,7 +154,7 @@ ERRORS = [
     ("title: mosul", 1, 1, "empty field", "title:"),
     ("(title:)", 1, 2, "empty field", "title:"),
     ("mosul\n  summary:", 2, 3, "empty field", "summary:"),
-    ("author:smith", 1, 1, "unknown field", "title:, summary: or source:"),
+    ("author:smith", 1, 1, "unknown field", "title:, summary:, body: or source:"),
     ("NOT film", 1, 1, "almost everything", "must contain"),
     ("isis OR NOT film", 1, 1, "almost everything", "must contain"),
     ("()", 1, 2, "empty parentheses", "a term"),
@@ -183,7 +183,7 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
 
 
 def random_query(rng: random.Random, depth: int = 0) -> str:
-    leaves = ["alpha", "beta", "gamma", "delta", '"alpha beta"', "gam*", '"beta gam*"', "'Beta'", "title:delta", "summary:alpha"]
+    leaves = ["alpha", "beta", "gamma", "delta", '"alpha beta"', "gam*", '"beta gam*"', "'Beta'", "title:delta", "summary:alpha", "body:beta"]
     roll = rng.random()
     if depth > 2 or roll < 0.4:
         return rng.choice(leaves)
@@ -210,7 +210,7 @@ def test_prefilter_never_changes_the_answer() -> None:
     matcher = RuleMatcher(topics)
     vocab = ["alpha", "Alpha", "beta", "Beta", "BETA", "gamma", "gammas", "delta", "x", "y", "z"]
     for _ in range(300):
-        title, summary = (" ".join(rng.choices(vocab, k=rng.randint(0, 6))) for _ in range(2))
-        doc = Doc(title, summary, "")
+        title, summary, body = (" ".join(rng.choices(vocab, k=rng.randint(0, 6))) for _ in range(3))
+        doc = Doc(title, summary, "", body)
         expected = [t.id for t in topics if evaluate(t.query, doc) is not None]
-        assert [m.topic for m in matcher.match_text(title, summary)] == expected, (title, summary)
+        assert [m.topic for m in matcher.match_text(title, summary, body=body)] == expected, (title, summary, body)

@@ -16,6 +16,7 @@ import html
 import re
 from collections.abc import Container
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from bot.models import Item, ParsedFeed, RawEntry
@@ -24,7 +25,8 @@ from bot.textsafe import strip_invisible
 
 TITLE_FROM_SUMMARY_CHARS = 80
 MAX_TITLE_CHARS = 300
-MAX_SUMMARY_CHARS = 1500  # enough for matching and alerts; full articles would bloat history
+MAX_SUMMARY_CHARS = 300  # what an alert shows; the article itself is the body
+MAX_BODY_CHARS = 20_000  # a long article's first ~3,000 words: enough to match and cluster on
 FUTURE_TOLERANCE = timedelta(days=1)
 
 # --- html_to_text -------------------------------------------------------------------------
@@ -70,6 +72,9 @@ _ESCAPED_MARKUP = re.compile(
 # Only entities with their ';': "R&D" or "?a=1&copy=2" stay as written.
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, 0x200B, 0xFEFF])
+# str.translate with a dict looks up every character; a regex finds the rare text that needs it
+# (a 5 KB article body: 0.05 ms instead of 1.3 ms).
+_HAS_CONTROL = re.compile("[" + "".join(re.escape(chr(c)) for c in _CONTROL) + "]")
 # Boilerplate endings: (words that must occur near the end, pattern, how far from the end).
 _TAILS = (
     (
@@ -106,8 +111,13 @@ def _strip_tags(markup: str) -> str:
     return _ANY_TAG.sub(_tag_or_text, _BREAKING_TAG.sub(" ", _drop_hidden(markup)))
 
 
+@lru_cache(maxsize=4096)
+def _entity(ref: str) -> str:
+    return html.unescape(ref)
+
+
 def _decode(text: str) -> str:
-    return _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    return _ENTITY.sub(lambda m: _entity(m.group()), text)  # an article repeats its few entities
 
 
 def _drop_tail(text: str) -> str:
@@ -142,7 +152,9 @@ def html_to_text(markup: str) -> str:
             text = _strip_tags(text)
         if "&" in text:  # double-escaped entities (&amp;amp;, &amp;#8217;) are common in feeds
             text = _decode(text)
-    text = " ".join(strip_invisible(text.translate(_CONTROL)).split())  # no bidi/zero-width tricks
+    if _HAS_CONTROL.search(text):
+        text = text.translate(_CONTROL)
+    text = " ".join(strip_invisible(text).split())  # no bidi/zero-width tricks
     return _drop_tails(text)
 
 
@@ -155,6 +167,9 @@ def _clip(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
+
+
+clip_text = _clip  # for other stages that bound text the same way (full-text extraction)
 
 
 # --- canonical_url ------------------------------------------------------------------------
@@ -289,10 +304,10 @@ def _to_item(
     url = canonical_url(entry.link, base) if entry.link else None
     title = html_to_text(entry.title) if entry.title else ""
     summary = html_to_text(entry.summary) if entry.summary else ""
+    summary, body = summary_and_body(summary, html_to_text(entry.content) if entry.content else "")
     if not (title or summary or url):
         return None
     title = _clip(title, MAX_TITLE_CHARS) or _clip(summary or url or "", TITLE_FROM_SUMMARY_CHARS)
-    summary = _clip(summary, MAX_SUMMARY_CHARS)
     guid = entry.guid.strip() if entry.guid and entry.guid.strip() else None
     key_guid = None if entry.guid in junk else guid
     return Item(
@@ -305,7 +320,16 @@ def _to_item(
         guid=guid,
         feed_id=feed_id,
         content_hash=content_hash(title, summary),
+        body=body,
     )
+
+
+def summary_and_body(summary: str, body: str) -> tuple[str, str]:
+    """The bounded summary and body of plain texts: an empty summary is the body's start, and a
+    description too long for the summary is the body when the feed gave no content."""
+    if not body and len(summary) > MAX_SUMMARY_CHARS:
+        body = summary  # a feed that puts the whole article in its description
+    return _clip(summary or body, MAX_SUMMARY_CHARS), _clip(body, MAX_BODY_CHARS)
 
 
 def guid_keys(feed: ParsedFeed, feed_id: int | None) -> list[str | None]:

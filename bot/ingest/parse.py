@@ -153,6 +153,7 @@ def _xml_entry(entry: Any, url: str) -> RawEntry:
         summary=_entry_summary(entry),
         published=_entry_date(entry),
         author=_string(entry.get("author")),
+        content=_entry_content(entry),
     )
 
 
@@ -173,6 +174,12 @@ def _entry_summary(entry: Any) -> str:
         if content.get("value"):
             return content["value"]
     return ""
+
+
+def _entry_content(entry: Any) -> str:
+    """The longest content (content:encoded, Atom content): the article, when the feed carries it."""
+    values = [c.get("value") or "" for c in entry.get("content") or ()]
+    return max(values, key=len, default="")
 
 
 def _entry_date(entry: Any) -> datetime | None:
@@ -241,6 +248,7 @@ def _json_entry(item: dict[str, Any], base: str | None) -> RawEntry:
         published=_date_from_text(item.get("date_published"))
         or _date_from_text(item.get("date_modified")),
         author=_json_author(item),
+        content=_string(item.get("content_html")) or _string(item.get("content_text")) or "",
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.match.classifier import ModelBank, TopicModel
-from bot.match.features import Tokens
+from bot.match.features import Tokens, body_tokens
 from bot.match.nodes import Doc
 from bot.match.rules import ClassifierSpec, RuleMatcher, Topic
 from bot.models import Item, Match
@@ -114,9 +114,10 @@ class TopicMatcher:
     def match_many(self, items: Sequence[Item]) -> list[list[Match]]:
         """match() for items that arrived together: the models score them in one batch."""
         plan = self._plan
-        docs = [Doc(i.title, i.summary, i.source) for i in items]
+        docs = [Doc(i.title, i.summary, i.source, i.body) for i in items]
         hits = [{m.topic: m for m in self.rules.match_doc(d)} for d in docs]
-        toks = [(d.fields["title"].tokens, d.fields["summary"].tokens) for d in docs]  # tokenized once
+        toks = [(d.fields["title"].tokens, body_tokens(d.fields["summary"].tokens, d.fields["body"].tokens))
+                for d in docs]  # tokenized once
         if not len(plan.bank) or not items:
             scores = [None] * len(items)
         elif len(items) == 1:
@@ -140,11 +141,11 @@ class TopicMatcher:
         return out
 
     # The RuleMatcher conveniences that commands use.
-    def match_text(self, title: str, summary: str = "", source: str = "") -> list[Match]:
+    def match_text(self, title: str, summary: str = "", source: str = "", body: str = "") -> list[Match]:
         from datetime import UTC, datetime
 
         return self.match(Item(key="text", title=title, summary=summary, url=None, source=source,
-                               published=datetime.now(UTC)))
+                               published=datetime.now(UTC), body=body))
 
     def explain(self, item: Item) -> dict[str, tuple[str, ...]]:
         """Topic id -> why, for the topics that match."""

@@ -89,7 +89,7 @@ def eval_topics(records: Sequence[ItemRecord], topics: Sequence[Topic], size: in
         return []
     learners = [t if t.classifier else _with_spec(t) for t in wanted]
     labels, _ = records_to_labels(train_recs, learners)
-    pool = [PoolItem(item_text(r.item.title, r.item.summary), r.item.source) for r in held]
+    pool = [PoolItem(item_text(r.item.title, r.item.summary, r.item.body), r.item.source, r.item.body) for r in held]
     hits = np.array([[t.id in v for t in learners] for v in rule_verdicts(RuleMatcher(learners), pool)], bool)
     only = _labels_only(learners, labels, pool)
     scores, notes = _cross_fitted(learners, labels, pool)

@@ -63,6 +63,6 @@ def add_file_labels(store: Store, rows: Iterable[LabelRow], now: datetime) -> tu
 def recent_items(store: Store, limit: int) -> list[PoolItem]:
     """The newest stored items, as texts the rules can label weakly."""
     c = t.items.c
-    query = select(c.title, c.summary, c.source).order_by(c.id.desc()).limit(limit)
+    query = select(c.title, c.summary, c.source, c.body).order_by(c.id.desc()).limit(limit)
     with store.engine.connect() as conn:
-        return [PoolItem(item_text(r.title, r.summary), r.source) for r in conn.execute(query)]
+        return [PoolItem(item_text(r.title, r.summary, r.body), r.source, r.body) for r in conn.execute(query)]

@@ -14,48 +14,73 @@ from functools import cached_property
 
 from bot.text import raw_words, words
 
-FIELDS = ("title", "summary", "source")
-DEFAULT_SCOPE = ("title", "summary")  # an unscoped term never matches the feed's name
+FIELDS = ("title", "summary", "body", "source")
+DEFAULT_SCOPE = ("title", "summary", "body")  # an unscoped term never matches the feed's name
 Hits = tuple[str, ...] | None
 Span = tuple[int, int, str]  # first and last token index (inclusive), the leaf that hit; unordered
 
 
 class FieldText:
-    """One field of an item: folded tokens, with positions, sorted keys and raw tokens built lazily."""
+    """One field of an item: folded tokens; distinct tokens, sorted keys and positions built lazily.
 
-    __slots__ = ("text", "tokens", "_positions", "_keys", "_raw")
+    Positions are found per word on demand (list.index scans in C): a 5 KB body has ~800 tokens,
+    and indexing them all in Python would cost more than the rest of matching.
+    """
+
+    __slots__ = ("text", "tokens", "_vocab", "_keys", "_at", "_raw", "_raw_at")
 
     def __init__(self, text: str):
         self.text, self.tokens = text, words(text)
-        self._positions: dict[str, list[int]] | None = None
+        self._vocab: frozenset[str] | None = None
         self._keys: list[str] | None = None
-        self._raw: dict[str, list[int]] | None = None
+        self._at: dict[str, list[int]] = {}
+        self._raw: list[str] | None = None
+        self._raw_at: dict[str, list[int]] = {}
 
     @property
-    def positions(self) -> dict[str, list[int]]:
-        if self._positions is None:
-            self._positions = _index(self.tokens)
-        return self._positions
+    def vocab(self) -> frozenset[str]:
+        """The distinct tokens: what a word or prefix test needs."""
+        if self._vocab is None:
+            self._vocab = frozenset(self.tokens)
+        return self._vocab
 
     @property
     def keys(self) -> list[str]:
         if self._keys is None:
-            self._keys = sorted(self.positions)
+            self._keys = sorted(self.vocab)
         return self._keys
 
-    @property
-    def raw(self) -> dict[str, list[int]]:
-        """Positions of each token as written (case kept), for exact-case terms."""
+    def at(self, word: str) -> list[int]:
+        """Positions of a folded token."""
+        found = self._at.get(word)
+        if found is None:
+            found = self._at[word] = _find_all(self.tokens, word) if word in self.vocab else []
+        return found
+
+    def raw_at(self, word: str) -> list[int]:
+        """Positions of a token as written (case kept), for exact-case terms."""
         if self._raw is None:
-            self._raw = _index(raw_words(self.text))  # aligned token-for-token with words()
-        return self._raw
+            self._raw = raw_words(self.text)  # aligned token-for-token with words()
+        found = self._raw_at.get(word)
+        if found is None:
+            found = self._raw_at[word] = _find_all(self._raw, word)
+        return found
 
 
-def _index(tokens: list[str]) -> dict[str, list[int]]:
-    positions: dict[str, list[int]] = {}
-    for i, token in enumerate(tokens):
-        positions.setdefault(token, []).append(i)
-    return positions
+def _find_all(tokens: list[str], word: str) -> list[int]:
+    out, i = [], -1
+    try:
+        while True:
+            i = tokens.index(word, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
+
+
+def hit_label(label: str, term: object, field: str) -> str:
+    """How a hit reads in a match's why: an unscoped term found only in the article body says so
+    ("anbar (body)"); a scoped one already names its field ("body:anbar")."""
+    return f"{label}{term} (body)" if field == "body" and not label else f"{label}{term}"
 
 
 class Doc:
@@ -63,8 +88,9 @@ class Doc:
 
     __slots__ = ("fields",)
 
-    def __init__(self, title: str = "", summary: str = "", source: str = ""):
-        self.fields = {"title": FieldText(title), "summary": FieldText(summary), "source": FieldText(source)}
+    def __init__(self, title: str = "", summary: str = "", source: str = "", body: str = ""):
+        self.fields = {"title": FieldText(title), "summary": FieldText(summary), "body": FieldText(body),
+                       "source": FieldText(source)}
 
     def all_tokens(self) -> list[str]:
         return [t for f in self.fields.values() for t in f.tokens]
@@ -98,7 +124,7 @@ class _Leaf(Node):
     def test(self, doc: Doc, scope: tuple[str, ...], label: str) -> Hits:
         for name in scope:
             if self.present(doc.fields[name]):
-                return (f"{label}{self}",)
+                return (hit_label(label, self, name),)
         return None
 
 
@@ -107,10 +133,10 @@ class Term(_Leaf):
     word: str  # folded
 
     def present(self, field: FieldText) -> bool:
-        return self.word in field.positions
+        return self.word in field.vocab
 
     def spans(self, field: FieldText) -> list[Span]:
-        return [(p, p, self.word) for p in field.positions.get(self.word, ())]
+        return [(p, p, self.word) for p in field.at(self.word)]
 
     def __str__(self) -> str:
         return self.word
@@ -129,7 +155,7 @@ class Prefix(_Leaf):
         keys, out = field.keys, []
         i = bisect_left(keys, self.stem)
         while i < len(keys) and keys[i].startswith(self.stem):
-            out.extend((p, p, str(self)) for p in field.positions[keys[i]])
+            out.extend((p, p, str(self)) for p in field.at(keys[i]))
             i += 1
         return out
 
@@ -144,7 +170,7 @@ class Phrase(_Leaf):
 
     def spans(self, field: FieldText) -> list[Span]:
         n, tokens, words_ = len(self.words), field.tokens, self.words
-        starts = field.positions.get(words_[0], ())
+        starts = field.at(words_[0])
         if self.last_prefix:
             found = [p for p in starts if p + n <= len(tokens) and tuple(tokens[p : p + n - 1]) == words_[:-1]
                      and tokens[p + n - 1].startswith(words_[-1])]
@@ -161,9 +187,9 @@ class Exact(_Leaf):
     words: tuple[str, ...]  # as written: case matters
 
     def spans(self, field: FieldText) -> list[Span]:
-        raw, n = field.raw, len(self.words)
-        starts = raw.get(self.words[0], ())
-        found = [p for p in starts if all(p + k in raw.get(w, ()) for k, w in enumerate(self.words[1:], 1))]
+        n = len(self.words)
+        starts = field.raw_at(self.words[0])
+        found = [p for p in starts if all(p + k in field.raw_at(w) for k, w in enumerate(self.words[1:], 1))]
         return [(p, p + n - 1, str(self)) for p in found]
 
     def __str__(self) -> str:
@@ -213,8 +239,10 @@ class Or(Node):
 
     def test(self, doc: Doc, scope: tuple[str, ...], label: str) -> Hits:
         # Every true branch, not just the first, so `why` shows all the evidence, in query order.
-        words_ = self._words
-        found = {words_[w]: (label + w,) for name in scope for w in words_.keys() & doc.fields[name].positions.keys()}
+        words_, found = self._words, {}
+        for name in scope:  # the first field in scope order names a hit (title before body)
+            for w in words_.keys() & doc.fields[name].vocab:
+                found.setdefault(words_[w], (hit_label(label, w, name),))
         for i, child in self._others:
             more = child.test(doc, scope, label)
             if more is not None:
@@ -266,7 +294,7 @@ class Near(Node):
             left = self.left.spans(field)
             pair = self.close(left, self.right.spans(field)) if left else None
             if pair:
-                return (f"{label}NEAR/{self.distance}({pair[0]}, {pair[1]})",)
+                return (hit_label(label, f"NEAR/{self.distance}({pair[0]}, {pair[1]})", name),)
         return None
 
     def close(self, left: list[Span], right: list[Span]) -> tuple[str, str] | None:

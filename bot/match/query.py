@@ -122,7 +122,7 @@ class _Lexer:
     def field(self, match: re.Match[str]) -> Token:
         name, end = match.group(1).lower(), match.end()
         if name not in FIELDS:
-            raise self.error(match.start(), f"unknown field {match.group(1)}:", "title:, summary: or source:")
+            raise self.error(match.start(), f"unknown field {match.group(1)}:", "title:, summary:, body: or source:")
         if end == len(self.text) or self.text[end].isspace() or self.text[end] == ")":
             raise self.error(match.start(), f"empty field scope {name}:", f"a term, phrase or ( right after {name}:")
         return Token("FIELD", name, match.start(), end, match.group())

@@ -198,11 +198,11 @@ class RuleMatcher:
 
     def match(self, item: Item) -> list[Match]:
         """Every topic whose query is true for the item, with the terms that hit."""
-        return self.match_doc(Doc(item.title, item.summary, item.source))
+        return self.match_doc(Doc(item.title, item.summary, item.source, item.body))
 
-    def match_text(self, title: str, summary: str = "", source: str = "") -> list[Match]:
+    def match_text(self, title: str, summary: str = "", source: str = "", body: str = "") -> list[Match]:
         """Like match() for loose text (the `wirewatch match TEXT` command)."""
-        return self.match_doc(Doc(title, summary, source))
+        return self.match_doc(Doc(title, summary, source, body))
 
     def explain(self, item: Item) -> dict[str, tuple[str, ...]]:
         """Topic id -> why, for the topics that match."""

@@ -44,8 +44,9 @@ class LabelRow:
 class PoolItem:
     """An unlabelled item the rules can label weakly."""
 
-    text: str
+    text: str  # item_text: title, newline, summary (and the body's start)
     source: str = ""
+    body: str = ""  # the whole body, for the rule's verdict
 
 
 def in_holdout(text: str) -> bool:
@@ -58,7 +59,7 @@ def rule_verdicts(rules: RuleMatcher, pool: Sequence[PoolItem]) -> list[set[str]
     out = []
     for p in pool:
         title, _, summary = p.text.partition("\n")
-        out.append({m.topic for m in rules.match_doc(Doc(title, summary, p.source))})
+        out.append({m.topic for m in rules.match_doc(Doc(title, summary, p.source, p.body))})
     return out
 
 
@@ -158,7 +159,7 @@ def records_to_labels(records: Iterable, topics: Sequence[Topic]) -> tuple[list[
                 unknown.add(name)
             else:
                 named.add(topic.id)
-        text = item_text(record.item.title, record.item.summary)
+        text = item_text(record.item.title, record.item.summary, record.item.body)
         rows += [LabelRow(t.id, text, int(t.id in named), "file") for t in learners]
     return rows, unknown
 

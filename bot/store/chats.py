@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Connection
 
+from bot.match.features import item_text
 from bot.store import schema as t
 from bot.store.db import Store
 
@@ -304,8 +305,9 @@ def save_labels(store: Store, item_id: int, topics: Iterable[str], label: int, u
                 now: datetime, origin: str = "button") -> None:
     """One labelled example per topic (a later press by the same user replaces the earlier)."""
     with store.engine.begin() as conn:
-        item = conn.execute(select(t.items.c.title, t.items.c.summary).where(t.items.c.id == item_id)).first()
-        text = f"{item.title}\n{item.summary}" if item else ""
+        item = conn.execute(select(t.items.c.title, t.items.c.summary, t.items.c.body)
+                            .where(t.items.c.id == item_id)).first()
+        text = item_text(item.title, item.summary, item.body) if item else ""
         for topic in topics:
             key = and_(t.labels.c.topic == topic, t.labels.c.item_id == item_id, t.labels.c.user_id == user_id)
             values = {"label": label, "text": text, "origin": origin, "created_at": now}

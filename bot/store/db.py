@@ -32,6 +32,7 @@ from sqlalchemy.exc import DatabaseError
 
 from bot.config import feed_host
 from bot.errors import WirewatchError
+from bot.ingest.normalize import MAX_BODY_CHARS
 from bot.models import FeedForUpdate, Item, Match, StoryAction, StoryDecision
 from bot.store import health
 from bot.store import schema as t
@@ -62,6 +63,9 @@ class FeedRow:
     last_error: str | None
     items_total: int
     ttl_minutes: int | None
+    config_url: str | None = None
+    fulltext_ok: int = 0  # article pages whose text became an item's body (full_text feeds)
+    fulltext_failed: int = 0  # pages that failed or held no article: those items kept their teaser
 
     def for_update(self) -> FeedForUpdate:
         return FeedForUpdate(
@@ -218,6 +222,13 @@ class Store:
             query = query.where(t.feeds.c.next_check_at <= due_before).order_by(t.feeds.c.next_check_at)
         with self.engine.connect() as conn:
             return [FeedRow(**row._mapping) for row in conn.execute(query)]
+
+    def count_full_text(self, feed_id: int, ok: int, failed: int) -> None:
+        """Add to the feed's counts of article pages extracted and failed."""
+        c = t.feeds.c
+        with self.engine.begin() as conn:
+            conn.execute(update(t.feeds).where(c.id == feed_id).values(
+                fulltext_ok=c.fulltext_ok + ok, fulltext_failed=c.fulltext_failed + failed))
 
     # ---- one feed update, one transaction ------------------------------------------------------
 
@@ -420,6 +431,7 @@ def _insert_items(conn: Connection, processed: Sequence[ProcessedItem], now: dat
         "key": p.item.key, "feed_id": p.item.feed_id, "guid": p.item.guid, "url": p.item.url, "title": p.item.title,
         "summary": p.item.summary, "source": p.item.source, "published": p.item.published, "first_seen": now,
         "content_hash": p.item.content_hash, "story_id": p.decision.story_id,
+        "body": p.item.body[:MAX_BODY_CHARS],
     } for p in processed]
     if not conn.dialect.insert_executemany_returning_sort_by_parameter_order:
         return [conn.execute(t.items.insert(), row).inserted_primary_key[0] for row in rows]
@@ -516,6 +528,7 @@ def _row_item(row) -> Item:
     return Item(
         key=row.key, title=row.title, summary=row.summary, url=row.url, source=row.source,
         published=row.published, guid=row.guid, feed_id=row.feed_id, content_hash=row.content_hash, id=row.id,
+        body=row.body or "",
     )
 
 

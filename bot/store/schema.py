@@ -76,6 +76,8 @@ feeds = Table(
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("items_total", Integer, nullable=False, default=0),
+    Column("fulltext_ok", Integer, nullable=False, server_default="0"),  # full-text pages extracted
+    Column("fulltext_failed", Integer, nullable=False, server_default="0"),  # ... and failed (teaser kept)
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -94,6 +96,7 @@ items = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("story_id", String(40), index=True),
+    Column("body", Text, nullable=False, server_default=""),  # the article text, at most MAX_BODY_CHARS
     Index("ix_items_published", "published"),
 )
 
@@ -257,8 +260,20 @@ def _related_stories(conn: Connection) -> None:
     story_judgements.create(conn, checkfirst=True)
 
 
+def _add_item_body(conn: Connection) -> None:
+    """Full article text (issue 11): items stored before it have an empty body; feeds count the
+    article pages extracted and failed."""
+    columns = {c["name"] for c in inspect(conn).get_columns("items")}
+    if "body" not in columns:
+        conn.execute(text("ALTER TABLE items ADD COLUMN body TEXT NOT NULL DEFAULT ''"))
+    columns = {c["name"] for c in inspect(conn).get_columns("feeds")}
+    for name in ("fulltext_ok", "fulltext_failed"):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE feeds ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages,
-                                                  _related_stories]
+                                                  _related_stories, _add_item_body]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -84,8 +84,9 @@ def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int, tr:
     rows = [f"{'id':>4} {'feed':<22} {'fetched':>9} {'status':<12} {'err':>3} {'items':>6}"]
     for f in order:
         status = STATUS_WORDS.get(f.last_status or "", f.last_status or "")[:12]
+        full = f" full text {f.fulltext_ok} ok, {f.fulltext_failed} failed" if f.fulltext_ok or f.fulltext_failed else ""
         rows.append(f"{f.id:>4} {clip(f.name, 22):<22} {_age(f.last_checked_at, now):>9} {status:<12} "
-                    f"{f.error_count:>3} {f.items_total:>6}")
+                    f"{f.error_count:>3} {f.items_total:>6}{full}")
         if f.error_count and f.last_error:  # why it fails, under its line
             rows.append(f"     ↳ {clip(f.last_error, 70)}")
     failing = sum(f.error_count >= failing_after for f in feeds)
