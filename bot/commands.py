@@ -15,33 +15,44 @@ from bot.runtime import Runtime, load_runtime
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate config and rules; print a summary, or every problem and exit 1."""
+    from bot.preflight import run_problems
+
     path = config_path(args)
     try:
         rt = load_runtime(path)
+        problems = run_problems(rt.config)  # what `run` would meet: literal private URLs, unwritable outputs
     except ConfigError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
+        problems = exc.problems
+    if problems:
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INPUT
-    print(summary(rt))
-    return EXIT_OK
+    text, readable = report(rt)
+    print(text)
+    return EXIT_OK if readable else EXIT_INPUT
 
 
 def summary(rt: Runtime) -> str:
     """What `check` prints: the feeds, topics, chats and outputs a config amounts to."""
+    return report(rt)[0]
+
+
+def report(rt: Runtime) -> tuple[str, bool]:
+    """The summary, and False when the store reported the database unreadable."""
     cfg = rt.config
     lines = [f"{cfg.path}: ok", f"database: {_redact(cfg.bot.database_url)}", f"feeds ({len(cfg.feeds)}):"]
-    lines += [f"  {f.name}  {f.url}" for f in cfg.feeds]
+    lines += [f"  {f.name or '(named by its <title>)'}  {f.url}" for f in cfg.feeds]
     lines.append(f"topics ({len(rt.topics)}) from {cfg.bot.rules_dir}:")
     lines += [f"  {t.id}  {t.name}" + (f"  [classifier: {rt.matcher.status(t.id)}]" if t.classifier else "") for t in rt.topics.values()]
     lines.append(f"chats ({len(cfg.chats)}):")
     lines += [f"  {c.id} {c.name}: {', '.join(c.topics)} ({c.mode})" for c in cfg.chats]
     outputs = [name for name, on in (("console", cfg.outputs.console), (f"jsonl {cfg.outputs.jsonl}", cfg.outputs.jsonl)) if on]
     lines.append(f"outputs: {', '.join(outputs) or 'none'}; telegram: {'on' if cfg.telegram.token else 'off (no token)'}")
-    from bot.tg.overview import stored_lines
+    from bot.tg.overview import stored_report
 
-    lines += stored_lines(rt)  # feeds and chats changed by chat commands, if a database exists
-    return "\n".join(lines)
+    stored, readable = stored_report(rt)  # feeds and chats changed by chat commands, if a database exists
+    return "\n".join(lines + stored), readable
 
 
 def _redact(url: str) -> str:
@@ -88,7 +99,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_match(args: argparse.Namespace) -> int:
     """Which topics match a text (human output) or JSONL items (JSONL output)."""
-    from bot.items_jsonl import item_from_text, read_items
+    from bot.items_jsonl import item_from_text
 
     rt = load_runtime(config_path(args), telegram=False)
     if args.text is not None:
@@ -98,7 +109,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         if not found:
             print("no topic matches", file=sys.stderr)
         return EXIT_OK
-    for record in read_items(args.input):
+    for record in _read_all(args.input):  # every line validated before anything is printed
         found = rt.matcher.match(record.item)
         line = {"id": record.id, "topics": [{"topic": m.topic, "score": round(m.score, 4), "why": list(m.why)} for m in found]}
         print(json.dumps(line, ensure_ascii=False))

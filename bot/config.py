@@ -78,7 +78,7 @@ class StorySettings:
 @dataclass(frozen=True)
 class FeedSettings:
     url: str
-    name: str
+    name: str  # "" when not configured: the feed is named by its own <title>
     interval: float | None
 
 
@@ -213,6 +213,11 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return check
 
 
+def _level(v: Any) -> str:
+    """A logging level in any case ("debug", "Info"), stored upper-case."""
+    return _choice("DEBUG", "INFO", "WARNING", "ERROR")(_str(v).upper())
+
+
 def _url(v: Any) -> str:
     v = _str(v).strip()
     if not re.match(r"^https?://[^\s/]+", v):
@@ -230,7 +235,7 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "database_url": (_str, ""),
         "rules_dir": (_str, "./rules"),
         "timezone": (_zone, "UTC"),
-        "log_level": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        "log_level": (_level, "INFO"),
     },
     "telegram": {
         "token": (_str, ""),
@@ -320,8 +325,11 @@ class _Reader:
             return default if default is None else parse(default)
         try:
             return parse(_expand(data[key]))
-        except (ValueError, KeyError) as exc:
-            self.fail(where, str(exc).strip("'\""))
+        except KeyError as exc:  # str() of a KeyError is its repr: quoted
+            self.fail(where, str(exc.args[0]))
+            return None
+        except ValueError as exc:
+            self.fail(where, str(exc))
             return None
 
     def array(self, data: Any, where: str, schema: Mapping[str, tuple]) -> list[dict[str, Any]]:
@@ -422,11 +430,12 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
         polling=PollingSettings(**s["polling"]),
         stories=StorySettings(**s["stories"]),
         outputs=OutputSettings(o["console"], (base / o["jsonl"]).resolve() if o["jsonl"] else None),
-        feeds=tuple(FeedSettings(f["url"], f["name"] or _host(f["url"]), f["interval"]) for f in feeds),
+        feeds=tuple(FeedSettings(f["url"], f["name"], f["interval"]) for f in feeds),
         chats=tuple(ChatSettings(name=c["name"] or str(c["id"]), **{k: v for k, v in c.items() if k != "name"}) for c in chats),
         classifier=ClassifierSettings(**s["classifier"]),
     )
 
 
-def _host(url: str) -> str:
+def feed_host(url: str) -> str:
+    """What a feed is called until its <title> is known."""
     return re.sub(r"^https?://(www\.)?", "", url).split("/")[0]

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.alerts.outbox import StoryView, plan_deliveries
@@ -53,6 +53,7 @@ class Pipeline:
         self.store, self.fetcher, self.clusterer = store, fetcher, clusterer
         self.runtime = runtime  # replaced whole on hot reload
         self.clock, self.rng = clock, rng or random.Random()
+        self._unnamed: tuple[object, frozenset[str]] = (None, frozenset())  # (config, URLs of feeds it leaves unnamed)
 
     async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
         """Update these feeds concurrently (the fetcher enforces global and per-host limits)."""
@@ -87,6 +88,7 @@ class Pipeline:
 
     def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
                 quiet: list[tuple[int, FeedState]] | None = None, everything_quiet: bool = False) -> FeedOutcome:
+        feed = self._named(feed, parsed)
         now = self.clock()
         checked = [k for k in guid_keys(parsed, feed.id) if k]
         stored = self.store.known_keys(checked)  # not normalized again
@@ -101,6 +103,17 @@ class Pipeline:
         processed = [self._process(item, everything_quiet or (first and item.published < quiet_before), views)
                      for item in fresh]
         return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
+
+    def _named(self, feed: FeedRow, parsed: ParsedFeed) -> FeedRow:
+        """A config feed without a name is named by its <title> (its items' source too)."""
+        config = self.runtime.config
+        if self._unnamed[0] is not config:
+            self._unnamed = (config, frozenset(f.url for f in config.feeds if not f.name))
+        title = " ".join(parsed.title.split())[:200] if parsed.title else ""
+        if not title or title == feed.name or feed.origin != "config" or feed.url not in self._unnamed[1]:
+            return feed
+        self.store.rename_feed(feed.id, title)
+        return replace(feed, name=title)
 
     def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:
         found = self.runtime.matcher.match(item)

@@ -42,7 +42,7 @@ quiet_hours = "22:00-07:30"
     assert cfg.bot.data_dir == tmp_path / "state"
     assert cfg.polling.interval == 600 and cfg.polling.timeout == 12
     assert cfg.outputs.jsonl == tmp_path / "out" / "alerts.jsonl"
-    assert cfg.feeds[0].name == "example.org"
+    assert cfg.feeds[0].name == ""  # no name: the feed is named by its <title> when fetched
     assert cfg.chats[0].quiet_hours == (time(22, 0), time(7, 30))
 
 

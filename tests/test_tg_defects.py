@@ -219,3 +219,67 @@ async def test_settings_offsets_and_no_threads_in_private(bot_api, feed_server, 
         assert " UTC+03:00\n" in bot_api.messages(USER)[-1].text
     finally:
         await app.stop()
+
+
+def reload_config(tmp_path, bot_api, feed_server):  # noqa: F811
+    feed_server.set("/wire.xml", rss("Wire", [COUNCIL]))
+    return write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}, admin_chat=ADMIN,
+                        chats=ONE_TOPIC.format(id=USER), extra=f'jsonl = "{tmp_path / "alerts.jsonl"}"')
+
+
+async def test_status_counts_telegram_alerts_only(bot_api, feed_server, tmp_path):  # noqa: F811
+    app = await start_app(reload_config(tmp_path, bot_api, feed_server))
+    try:
+        await app.cycle(every_feed=True)
+        assert "alerts sent today: 1\n" in await ask(bot_api, ADMIN, ADMIN, "/status")  # the JSONL line is not one
+    finally:
+        await app.stop()
+
+
+async def test_rule_errors_are_reported_once_and_live_ones_reach_the_admin_chat(bot_api, feed_server, tmp_path):  # noqa: F811
+    app = await start_app(reload_config(tmp_path, bot_api, feed_server))
+    try:
+        anbar = tmp_path / "rules" / "anbar.toml"
+        anbar.write_text('name = "Anbar"\nquery = "(anbar"\n', encoding="utf-8")
+        answer_text = await ask(bot_api, ADMIN, ADMIN, "/reload")
+        assert answer_text.startswith("Not reloaded") and "anbar.toml" in answer_text
+        assert "unknown topic" not in answer_text  # no follow-on error for the chat that uses it
+
+        anbar.write_text('name = "Anbar"\nquery = "(anbar OR"\n', encoding="utf-8")  # a live edit, found by a tick
+        before = len(bot_api.messages(ADMIN))
+        await app.tick()
+        await app.tick()
+        notices = [m.text for m in bot_api.messages(ADMIN)[before:]]
+        assert len(notices) == 1 and notices[0].startswith("⚠️ An edit of config.toml or rules/ was not applied")
+        assert "anbar.toml" in notices[0]
+    finally:
+        await app.stop()
+
+
+async def test_deleting_a_rule_file_tells_its_chats(bot_api, feed_server, tmp_path):  # noqa: F811
+    app = await start_app(reload_config(tmp_path, bot_api, feed_server))
+    try:
+        await ask(bot_api, 9, 9, "/subscribe drone-strikes")
+        (tmp_path / "rules" / "drone-strikes.toml").unlink()
+        assert "1 topics" in await ask(bot_api, ADMIN, ADMIN, "/reload")
+        told = await bot_api.wait_for(lambda: [m for m in bot_api.messages(9) if "removed" in m.text])
+        assert told[0].text.startswith("Topic Drone strikes was removed by the admins")
+        assert not [m for m in bot_api.messages(USER) if "removed" in m.text]  # it never had the topic
+    finally:
+        await app.stop()
+
+
+async def test_feeds_shows_plain_statuses_and_why_a_feed_fails(bot_api, feed_server, tmp_path):  # noqa: F811
+    feed_server.set("/wire.xml", rss("Wire", [COUNCIL]))
+    feed_server.error("/down.xml", 503)
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire",
+                                                           feed_server.url("/down.xml"): "Down"}))
+    try:
+        assert " not fetched " in await ask(bot_api, ADMIN, ADMIN, "/feeds")
+        await app.cycle(every_feed=True)
+        table = await ask(bot_api, ADMIN, ADMIN, "/feeds")
+        down = table.index("Down")
+        assert " error " in table[down:] and "↳ " in table[down:] and "503" in table[down:]
+        assert " new items " in table and "not_modified" not in table
+    finally:
+        await app.stop()

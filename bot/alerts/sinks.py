@@ -37,7 +37,6 @@ class JsonlSink:
         """Append the alert as one line."""
         line = json.dumps(alert_to_json(alert), ensure_ascii=False) + "\n"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(line)
                 f.flush()

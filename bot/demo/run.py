@@ -69,8 +69,12 @@ console = true
 async def run_demo(jsonl: str | None = None, stdout=None) -> int:
     """Run one demo cycle and print its alerts; return the exit code."""
     from bot.app import App
+    from bot.errors import InputError
+    from bot.preflight import jsonl_problem
 
     out = stdout or sys.stdout
+    if jsonl and (reason := jsonl_problem(Path(jsonl).resolve())):
+        raise InputError(f"--jsonl {jsonl}: {reason}")
     now = datetime.now(UTC)
     runner, base_url = await serve_demo_feeds(now)
     try:

@@ -39,7 +39,28 @@ _BREAKING_TAG = re.compile(
     r"|figure|figcaption|img|hr|pre|dd|dt|dl|iframe)\b[^<>]*>",
     re.I,
 )
-_ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
+# Only names of HTML elements (or namespaced ones, "o:p", "media:content") are tags: in plain text
+# "x<y and a>b" is a comparison, and must not lose "y and a".
+_ELEMENTS = (
+    "a abbr acronym address area article aside audio b base basefont bdi bdo big blink blockquote body br "
+    "button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl "
+    "dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header "
+    "hgroup hr html i iframe img input ins kbd label legend li link main map mark marquee menu meta meter "
+    "nav nobr noframes noscript object ol optgroup option output p param picture pre progress q rp rt ruby "
+    "s samp script search section select small source span strike strong style sub summary sup svg table "
+    "tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr"
+).split()
+_ELEMENT_NAMES = frozenset(_ELEMENTS)
+_ANY_TAG = re.compile(r"</?([A-Za-z][\w.:-]*)(?=[\s/>])[^<>]*>|<![^<>]*>|<\?[^<>]*>")
+
+
+def _tag_or_text(m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name is None or ":" in name or "-" in name or name.lower() in _ELEMENT_NAMES:
+        return ""
+    return m.group()
+
+
 # Markup that survives one entity decode: an escaped-HTML summary (&lt;p&gt;) inside HTML.
 _ESCAPED_MARKUP = re.compile(
     r"</?(?:p|br|div|span|a|b|i|em|strong|img|ul|ol|li|h[1-6]|font|figure|table|iframe|object|embed)\b[^<>]*>",
@@ -81,7 +102,7 @@ def _drop_hidden(markup: str) -> str:
 
 
 def _strip_tags(markup: str) -> str:
-    return _ANY_TAG.sub("", _BREAKING_TAG.sub(" ", _drop_hidden(markup)))
+    return _ANY_TAG.sub(_tag_or_text, _BREAKING_TAG.sub(" ", _drop_hidden(markup)))
 
 
 def _decode(text: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import Table, Update, bindparam, create_engine, event, func, sel
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.config import feed_host
 from bot.errors import WirewatchError
 from bot.models import FeedForUpdate, Item, Match, StoryDecision
 from bot.store import schema as t
@@ -128,12 +129,12 @@ class Store:
             for row in rows:
                 known[row.config_url or row.url] = row
             for url, (name, interval) in wanted.items():
-                if url in known:
-                    values = {"name": name, "interval": interval, "active": True, "origin": "config"}
+                if url in known:  # a feed without a configured name keeps the one its <title> gave it
+                    values = {"interval": interval, "active": True, "origin": "config"} | ({"name": name} if name else {})
                     conn.execute(update(t.feeds).where(t.feeds.c.id == known[url].id).values(**values))
                 else:
                     conn.execute(t.feeds.insert().values(
-                        url=url, config_url=url, name=name, interval=interval, origin="config",
+                        url=url, config_url=url, name=name or feed_host(url), interval=interval, origin="config",
                         active=True, next_check_at=now, created_at=now, error_count=0, items_total=0,
                     ))
             gone = [row.id for url, row in known.items() if row.origin == "config" and url not in wanted]
@@ -150,6 +151,10 @@ class Store:
                 url=url, config_url=url, name=name, origin=origin, active=True,
                 next_check_at=now, created_at=now, error_count=0, items_total=0,
             )).inserted_primary_key[0]
+
+    def rename_feed(self, feed_id: int, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(name=name))
 
     def set_feed_active(self, feed_id: int, active: bool) -> None:
         with self.engine.begin() as conn:

@@ -15,6 +15,9 @@ from bot.tg.format import MAX_TEXT, clip
 
 WHY_ITEMS = 5  # items explained for a digest
 ENGLISH = translation("en")
+STATUS_WORDS = {  # a feed's last fetch, as /feeds shows it
+    "": "not fetched", "new": "new items", "unchanged": "no change", "not_modified": "no change", "error": "error",
+}
 
 
 def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str], tr: Tr = ENGLISH) -> str:
@@ -71,9 +74,11 @@ def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int, tr:
     # the table's columns stay English: a monospaced block mixing directions would not line up
     rows = [f"{'id':>4} {'feed':<22} {'fetched':>9} {'status':<12} {'err':>3} {'items':>6}"]
     for f in order:
-        status = (f.last_status or "new")[:12]
+        status = STATUS_WORDS.get(f.last_status or "", f.last_status or "")[:12]
         rows.append(f"{f.id:>4} {clip(f.name, 22):<22} {_age(f.last_checked_at, now):>9} {status:<12} "
                     f"{f.error_count:>3} {f.items_total:>6}")
+        if f.error_count and f.last_error:  # why it fails, under its line
+            rows.append(f"     ↳ {clip(f.last_error, 70)}")
     failing = sum(f.error_count >= failing_after for f in feeds)
     head = tr._("<b>Feeds</b>: {active} active, {failing} failing").format(active=len(feeds), failing=failing) + "\n"
     body, shown = "", 0

@@ -18,17 +18,22 @@ from bot.tg.digest import describe, merge_prefs
 
 def stored_lines(rt: Runtime) -> list[str]:
     """Lines for `check`; empty when there is no database yet."""
+    return stored_report(rt)[0]
+
+
+def stored_report(rt: Runtime) -> tuple[list[str], bool]:
+    """Lines for `check`, and False when the database exists but cannot be read (check exits 1)."""
     url = rt.config.bot.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return []
+        return [], True
     try:
         store = Store.open(url)
     except WirewatchError as exc:
-        return [f"database: not readable ({exc})"]
+        return [f"database: not readable ({exc})"], False
     try:
-        return _feed_lines(store) + _chat_lines(rt, store)
+        return _feed_lines(store) + _chat_lines(rt, store), True
     except SQLAlchemyError as exc:  # e.g. a database from before these tables existed
-        return [f"database: not readable ({exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc})"]
+        return [f"database: not readable ({exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc})"], False
     finally:
         store.close()
 

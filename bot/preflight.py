@@ -1,0 +1,52 @@
+"""What `wirewatch check` finds beyond a valid config: what `run` would otherwise meet only while
+running. Feed URLs that are literal loopback, private or link-local addresses (refused at every
+fetch unless [polling] allow_private_networks), and an [outputs] jsonl file that cannot be written.
+No network: names that need resolving are judged when fetched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.config import Config
+from bot.errors import Problem
+from bot.ingest.netguard import BlockedAddressError, check_literal
+
+
+def run_problems(config: Config) -> list[Problem]:
+    """Problems `run` would hit with this (valid) config."""
+    return _feed_problems(config) + _jsonl_problems(config)
+
+
+def _feed_problems(config: Config) -> list[Problem]:
+    if config.polling.allow_private_networks:
+        return []
+    out = []
+    for i, feed in enumerate(config.feeds):
+        host = urlsplit(feed.url).hostname or ""
+        try:
+            check_literal(host)
+        except BlockedAddressError as exc:
+            out.append(Problem(f"{config.path}: feeds[{i}].url",
+                               f"{exc}; refused unless [polling] allow_private_networks = true"))
+    return out
+
+
+def _jsonl_problems(config: Config) -> list[Problem]:
+    path = config.outputs.jsonl
+    reason = jsonl_problem(path) if path is not None else None
+    return [Problem(f"{config.path}: outputs.jsonl", reason)] if reason else []
+
+
+def jsonl_problem(path: Path) -> str | None:
+    """Why alerts could not be appended to this file, or None. Directories are never created."""
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    if not path.parent.is_dir():
+        return f"directory {path.parent} does not exist"
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        return f"{target} is not writable"
+    return None
