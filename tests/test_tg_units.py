@@ -15,10 +15,10 @@ from bot.runtime import build_routes
 from bot.store.chats import StoredChats
 from bot.tg.application import api_urls
 from bot.tg.format import MAX_TEXT, digest_chunks, format_alert, format_update
-from bot.tg.handlers_user import parse_duration
 from bot.tg.keyboards import Feedback, SubscribeToggle, feedback_keyboard, parse_callback
 from bot.tg.settings import parse_settings
 from bot.tg.sink import ChatBlocked, ChatMoved, translate
+from bot.tg.topic_args import parse_duration
 from tests.botapi import html_to_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:telegram.warnings.PTBDeprecationWarning")

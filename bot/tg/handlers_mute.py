@@ -19,6 +19,7 @@ from bot.i18n import N_, Tr
 from bot.store import chats as db
 from bot.tg.channels import may_change_target, target_of
 from bot.tg.host import (
+    Host,
     chat_tr,
     followed_topics,
     host_of,
@@ -77,7 +78,7 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, target.prefix(_done_text(host, found, span, silent, tr)))
 
 
-def _done_text(host, topics: list[str], span: timedelta | None, silent: bool, tr: Tr) -> str:
+def _done_text(host: Host, topics: list[str], span: timedelta | None, silent: bool, tr: Tr) -> str:
     names = tr._(", ").join(escape(topic_names(host).get(t, t)) for t in topics)
     length = tr._("for {span}").format(span=span_text(span)) if span else tr._("until /unmute")
     if silent:
@@ -143,7 +144,7 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE, row: d
     return await _do_mute(update, host, row, chosen, step, tr)
 
 
-async def _do_mute(update: Update, host, row: db.TgRow, topics: list[str], step: MuteStep, tr: Tr) -> str:
+async def _do_mute(update: Update, host: Host, row: db.TgRow, topics: list[str], step: MuteStep, tr: Tr) -> str:
     span = SPAN_OF[step.span or "f"]
     until = host.clock() + span if span else db.FOREVER
     db.mute(host.store, row.chat_id, topics, until, host.clock())

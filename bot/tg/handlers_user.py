@@ -29,7 +29,7 @@ from bot.tg.host import (
     topic_names,
 )
 from bot.tg.settings import apply_settings
-from bot.tg.topic_args import parse_duration, resolve  # noqa: F401  (parse_duration: used by tests)
+from bot.tg.topic_args import resolve
 from bot.tg.topics_view import topics_page
 
 REFUSED = N_("Only administrators of this chat can change what it receives.")
