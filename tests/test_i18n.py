@@ -185,3 +185,22 @@ async def test_a_digest_in_arabic(bot_api, feed_server, tmp_path):  # noqa: F811
         assert f"{RLM}Wire · " in digest.text  # source lines of an Arabic chat start right to left
     finally:
         await app.stop()
+
+
+async def test_a_channel_set_to_arabic_gets_arabic_alerts(bot_api, feed_server, tmp_path):  # noqa: F811
+    channel = -1001900010
+    bot_api.channel(channel, "iraqdesk", admins=[USER])
+    feed_server.set("/wire.xml", rss("Wire", [STRIKE]))
+    feed_server.set("/ledger.xml", rss("Ledger", [STRIKE_B]))
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}))
+    try:
+        await ask(bot_api, USER, USER, "/subscribe @iraqdesk anbar")
+        answer = await ask(bot_api, USER, USER, "/settings @iraqdesk lang ar")
+        assert answer.startswith("@iraqdesk: Settings") and "language: العربية" in answer  # the user's language
+        await app.cycle(every_feed=True)
+        alert = await bot_api.reply(channel)
+        app.store.add_feed(feed_server.url("/ledger.xml"), "Ledger", "admin", app.clock())
+        await app.cycle(every_feed=True)
+        assert alert.text.split("\n")[-1] == f"{RLM}أيضاً: Ledger"
+    finally:
+        await app.stop()
