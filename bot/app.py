@@ -300,8 +300,20 @@ class App:
         for chat, topics in routes.items():
             lost = [name for tid, name in gone.items() if topics is None or tid in topics]
             if chat is not None and lost:
-                self._notices.append((chat, f"Topic {escape(', '.join(lost))} was removed by the admins (its rule "
-                                            "file is gone): this chat no longer gets its alerts. See /topics."))
+                tr = self._chat_tr(chat)
+                text = tr.n_("Topic {topics} was removed by the admins (its rule file is gone): this chat no "
+                             "longer gets its alerts. See /topics.",
+                             "Topics {topics} were removed by the admins (their rule files are gone): this chat no "
+                             "longer gets their alerts. See /topics.", len(lost))
+                self._notices.append((chat, text.format(topics=escape(tr._(", ").join(lost)))))
+
+    def _chat_tr(self, chat_id: int):
+        """The chat's language for a notice nobody asked for: its /settings lang or Telegram's."""
+        from bot.i18n import pick, translation
+        from bot.store.chats import get_chat
+
+        row = get_chat(self.store, chat_id)
+        return translation(pick(row.language, row.tg_language) if row else None)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Tick every `polling.tick` seconds until stop is set."""

@@ -13,6 +13,7 @@ is described in README "Translations".
 from __future__ import annotations
 
 import gettext
+import re
 import unicodedata
 from datetime import datetime, tzinfo
 from functools import cache
@@ -25,6 +26,7 @@ LANGUAGES = {"en": "English", "ar": "العربية"}
 DEFAULT = "en"
 RTL_LANGUAGES = frozenset({"ar"})
 RLM = "\u200f"  # right-to-left mark: starts a line as a right-to-left paragraph
+_RTL_BLOCKS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")  # Hebrew, Arabic, Syriac, Thaana, N'Ko…
 
 
 def N_(message: str) -> str:
@@ -95,6 +97,8 @@ def _load(po: Path) -> gettext.GNUTranslations:
 
 def is_rtl(text: str) -> bool:
     """Whether most strongly directional letters of the text are right-to-left (Arabic, Hebrew)."""
+    if not _RTL_BLOCKS.search(text):  # most text has no right-to-left letter: no per-character scan
+        return False
     rtl = ltr = 0
     for ch in text:
         kind = unicodedata.bidirectional(ch)

@@ -143,3 +143,64 @@ async def test_a_channel_managed_in_arabic(bot_api, feed_server, tmp_path):  # n
         assert (await ask(bot_api, USER, USER, "/subscribe @nosuch anbar")).startswith("لا أجد @nosuch.")
     finally:
         await app.stop()
+
+
+async def test_the_mute_questions_in_arabic(bot_api, feed_server, tmp_path):  # noqa: F811
+    from tests.test_tg_defects import answer
+
+    bot_api.languages[USER] = "ar"
+    feed_server.set("/wire.xml", rss("Wire", [STRIKE]))
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}))
+    try:
+        await ask(bot_api, USER, USER, "/subscribe anbar, drone-strikes")
+        await app.cycle(every_feed=True)
+        alert = bot_api.messages(USER)[-1]
+        assert await answer(bot_api, USER, alert, "🔕") == "أي موضوع تريد كتمه هنا؟"
+        assert alert.buttons == ["🔕 Anbar", "🔕 Drone strikes", "🔕 كلها", "✖ إلغاء"]
+        assert await answer(bot_api, USER, alert, "🔕 Anbar") == "كتم Anbar لأي مدة؟"
+        assert alert.buttons == ["ساعة", "يوم", "أسبوع", "حتى إلغاء الكتم", "✖ إلغاء"]
+        before = len(bot_api.messages(USER))
+        assert await answer(bot_api, USER, alert, "يوم") == "كُتم Anbar"
+        notice = await bot_api.reply(USER, after=before)
+        assert notice.text.startswith("🔕 كُتم Anbar هنا لمدة: يوم (حتى ") and notice.buttons == ["↩ تراجع"]
+    finally:
+        await app.stop()
+
+
+async def test_a_digest_in_arabic(bot_api, feed_server, tmp_path):  # noqa: F811
+    from tests.test_tg_digest import quiet_around
+    from tests.tg_harness import Clock
+
+    clock = Clock()
+    feed_server.set("/wire.xml", rss("Wire", [STRIKE, COUNCIL]))
+    chats = f'[[chats]]\nid = {USER}\ntopics = ["*"]\nquiet_hours = "{quiet_around(clock.now)}"\n'
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}, chats=chats), clock)
+    try:
+        db.set_chat_settings(app.store, USER, clock(), language="ar")  # as /settings lang ar stores it
+        await app.cycle(every_feed=True)
+        clock.advance(minutes=70)
+        await app.deliver()
+        [digest] = bot_api.messages(USER)
+        assert digest.text.startswith("محجوزة خلال ساعات الهدوء · تنبيهان\n\n• ")
+        assert f"{RLM}Wire · " in digest.text  # source lines of an Arabic chat start right to left
+    finally:
+        await app.stop()
+
+
+async def test_a_channel_set_to_arabic_gets_arabic_alerts(bot_api, feed_server, tmp_path):  # noqa: F811
+    channel = -1001900010
+    bot_api.channel(channel, "iraqdesk", admins=[USER])
+    feed_server.set("/wire.xml", rss("Wire", [STRIKE]))
+    feed_server.set("/ledger.xml", rss("Ledger", [STRIKE_B]))
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}))
+    try:
+        await ask(bot_api, USER, USER, "/subscribe @iraqdesk anbar")
+        answer = await ask(bot_api, USER, USER, "/settings @iraqdesk lang ar")
+        assert answer.startswith("@iraqdesk: Settings") and "language: العربية" in answer  # the user's language
+        await app.cycle(every_feed=True)
+        alert = await bot_api.reply(channel)
+        app.store.add_feed(feed_server.url("/ledger.xml"), "Ledger", "admin", app.clock())
+        await app.cycle(every_feed=True)
+        assert alert.text.split("\n")[-1] == f"{RLM}أيضاً: Ledger"
+    finally:
+        await app.stop()

@@ -30,7 +30,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.errors import WirewatchError
-from bot.i18n import DEFAULT, LANGUAGES, translation
+from bot.i18n import DEFAULT, LANGUAGES, N_, translation
 from bot.store import chats as db
 from bot.tg import handlers_admin as admin
 from bot.tg import handlers_mute as muting
@@ -39,7 +39,7 @@ from bot.tg import handlers_user as user
 from bot.tg.delivery import TelegramDelivery
 from bot.tg.explain import feed_notices
 from bot.tg.handlers_feedback import on_button
-from bot.tg.host import HOST_KEY, Host, chat_prefs, chat_topics, host_of, topic_names
+from bot.tg.host import HOST_KEY, Host, chat_prefs, chat_topics, chat_tr, host_of, topic_names
 from bot.tg.limits import ChatRateLimiter, Limits
 from bot.tg.sink import TelegramSink
 
@@ -152,7 +152,7 @@ async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     host.refresh_routes()
 
 
-SORRY = "Sorry, something went wrong; the admins were told."
+SORRY = N_("Sorry, something went wrong; the admins were told.")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -163,16 +163,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update):
         return
     try:
+        sorry = _sorry(context, update)
         if update.callback_query is not None:
-            await update.callback_query.answer(SORRY)
+            await update.callback_query.answer(sorry)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(SORRY, do_quote=False)
+            await update.effective_message.reply_text(sorry, do_quote=False)
         chat = host_of(context).runtime.config.telegram.admin_chat
         if chat:
             text = f"⚠️ A command failed: {escape(what)}\n<code>{escape(type(error).__name__)}: {escape(str(error)[:500])}</code>"
             await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:  # the answer itself failed: the log line above has the cause
         log.warning("could not report the failure: %s", exc)
+
+
+def _sorry(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+    """SORRY in the chat's language; in English if even that fails (the failure may be the database)."""
+    try:
+        return chat_tr(host_of(context), update)._(SORRY)
+    except Exception:  # noqa: BLE001  (an error handler must not fail)
+        return SORRY
 
 
 def _describe(update: object) -> str:
