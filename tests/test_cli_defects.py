@@ -57,8 +57,8 @@ def test_check_exits_1_when_the_database_is_unreadable(write_config, tmp_path, c
     path = write_config('[bot]\ndatabase_url = "sqlite:///' + (tmp_path / "db").as_posix() + '"\n', rules={"anbar": ANBAR})
     (tmp_path / "db").mkdir()  # a directory where the database file should be: SQLite cannot open it
     code = main(["check", "-c", str(path)])
-    out = capsys.readouterr().out
-    assert "database: not readable" in out and code == 1
+    err = capsys.readouterr().err
+    assert "cannot be used: a directory, not a file" in err and code == 1
 
 
 def test_check_into_a_closed_pipe_is_quiet(write_config):

@@ -88,7 +88,7 @@ async def test_related_alert_is_a_reply_and_same_story_folds(bot_api, feed_serve
         assert strike.edits == 1
         assert strike.html.endswith('<i>also: <a href="https://news.example/l1">Baghdad Ledger</a></i>')
         why = await ask(bot_api, USER, USER, "/why", reply_to=strike)
-        assert "2 item(s) from Euphrates Wire, Baghdad Ledger" in why
+        assert "2 items from Euphrates Wire, Baghdad Ledger" in why
         assert "– Drone strike kills ISIS commander Abu Khalid al-Rawi near al-Qaim (Euphrates Wire)" in why
         assert "– Abu Khalid al-Rawi, senior ISIS figure, killed in US drone strike in Anbar's al-Qaim (Baghdad Ledger)" in why
         update = json.loads((tmp_path / "alerts.jsonl").read_text().splitlines()[-1])
@@ -125,7 +125,7 @@ async def test_different_story_keeps_apart_and_only_admins_judge_in_groups(bot_a
         assert strike.edits == 0  # nothing folded: the earlier alert stays as it was
 
         # 👍 on the reply keeps the verdict row under it
-        liked = await bot_api.press(OTHER, reply, reply.callback("👍"))
+        liked = await bot_api.press(ADMIN, reply, reply.callback("👍"))  # labels: group admins only
         await bot_api.wait_for(lambda: bot_api.answers.get(liked))
         await bot_api.wait_for(lambda: reply.buttons == ["👍 ✓", "👎", "🔕", "Different story ✓"])
     finally:

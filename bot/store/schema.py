@@ -247,7 +247,8 @@ def _mutes_apart_and_silent(conn: Connection) -> None:
         conn.execute(mutes.insert(), [{"chat_id": r.chat_id, "topic": r.topic, "until": r.muted_until,
                                        "silent": False, "created_at": r.created_at} for r in rows])
         conn.execute(update(subscriptions).values(muted_until=None))
-    conn.execute(text("ALTER TABLE chats ADD COLUMN silent BOOLEAN"))
+    if "silent" not in {c["name"] for c in inspect(conn).get_columns("chats")}:
+        conn.execute(text("ALTER TABLE chats ADD COLUMN silent BOOLEAN"))
 
 
 

@@ -35,7 +35,7 @@ def why_text(store: Store, rows: Sequence[TgRow], names: Mapping[str, str], tr: 
     return clip_html("\n\n".join(parts) or tr._("No record of why this was sent (the item was pruned)."))
 
 
-def _why_item(e: db.Explanation, names: Mapping[str, str], tr: Tr) -> str:
+def _why_item(e: db.Explanation, names: Mapping[str, str], tr: Tr = ENGLISH) -> str:
     lines = [f"<b>{field(e.title, 200)}</b> ({field(e.source, SOURCE_MAX)})"]
     for topic, score, terms in e.matches:
         hits = ", ".join(terms) or tr._("(no terms recorded)")

@@ -56,8 +56,8 @@ def when(published: datetime, zone: str, tr: Tr = ENGLISH) -> str:
 
 
 def also_line(sources: Sequence[str], tr: Tr = ENGLISH, limit: int = ALSO_LIMIT) -> str:
-    """'also: A, B, C' (at most `limit` names, then a count), in the chat's language."""
-    shown = tr._(", ").join(sources[:limit])
+    """'also: A, B, C' (at most `limit` names, each clipped, then a count), in the chat's language."""
+    shown = tr._(", ").join(clip(s, SOURCE_MAX) for s in sources[:limit])
     rest = len(sources) - limit
     if rest > 0:
         return tr.n_("also: {sources} and {n} more", "also: {sources} and {n} more", rest).format(sources=shown, n=rest)
