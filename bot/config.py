@@ -73,6 +73,8 @@ class StorySettings:
     conflict_penalty: float  # score factor when shared words look like another event (a doubt)
     max_terms: int  # terms kept per item vector
     posting_cap: int  # recent items indexed per term: keeps the per-item cost flat
+    join_threshold: float = 1.5  # confidence (score over the length's bar) to join a story
+    related_threshold: float = 0.75  # confidence to start a story shown as related to the closest
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,8 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "conflict_penalty": (_fraction, 0.4),
         "max_terms": (_positive(_int), 40),
         "posting_cap": (_positive(_int), 100),
+        "join_threshold": (_positive(_num), 1.5),
+        "related_threshold": (_positive(_num), 0.75),
     },
     "outputs": {
         "console": (_bool, True),

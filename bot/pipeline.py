@@ -55,14 +55,16 @@ class Pipeline:
         self.clock, self.rng = clock, rng or random.Random()
 
     async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
-        """Update these feeds concurrently (the fetcher enforces global and per-host limits)."""
+        """Update these feeds: fetch and parse concurrently (the fetcher enforces global and
+        per-host limits), then ingest everything new in one synchronous pass."""
         started = time.monotonic()
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
         try:
-            outcomes = await asyncio.gather(*(self.update_feed(f, quiet) for f in feeds))
+            fetched = await asyncio.gather(*(self._fetch(f) for f in feeds))
+            outcomes = self._ingest(fetched, quiet)
         finally:
             self.store.save_states(quiet)
-        return CycleReport(list(outcomes), time.monotonic() - started)
+        return CycleReport(outcomes, time.monotonic() - started)
 
     async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
@@ -70,29 +72,49 @@ class Pipeline:
         With `quiet`, the state of a feed that brought no new items is appended there for the
         caller to save, instead of being written at once.
         """
+        return self._ingest([await self._fetch(feed)], quiet)[0]
+
+    async def _fetch(self, feed: FeedRow) -> tuple[FeedRow, FetchResult, ParsedFeed | None]:
+        """The feed's fetch result and, when it brought a new body that parses, its entries."""
         result = await self.fetcher.fetch(feed.for_update())
         if result.status is not FetchStatus.NEW:
-            return self._record(feed, result, quiet=quiet)
+            return feed, result, None
         try:
             parsed = await asyncio.to_thread(parse_feed, result.body, url=result.final_url or feed.url)
         except FeedError as exc:
-            return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)), quiet=quiet)
+            return feed, FetchResult(FetchStatus.ERROR, error=str(exc)), None
         if parsed.warning:
             log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
-        return self._ingest(feed, result, parsed, quiet)
+        return feed, result, parsed
 
-    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
-                quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
-        now = self.clock()
+    def _ingest(self, fetched: Sequence[tuple[FeedRow, FetchResult, ParsedFeed | None]],
+                quiet: list[tuple[int, FeedState]] | None) -> list[FeedOutcome]:
+        """Every feed's unseen items, clustered in published order across the feeds (as replay
+        does, so that stories do not depend on which feed answered first), then one store
+        transaction per feed."""
+        now, taken = self.clock(), set()
+        fresh = [self._fresh(feed, parsed, now, taken) if parsed else [] for feed, _, parsed in fetched]
+        order = sorted((item.published, f, i) for f, items in enumerate(fresh) for i, (item, _) in enumerate(items))
+        views: dict[str, StoryView] = {}
+        done: dict[tuple[int, int], ProcessedItem] = {}
+        for _, f, i in order:
+            item, quiet_item = fresh[f][i]
+            done[f, i] = self._process(item, quiet_item, views)
+        return [self._record(feed, result, [done[f, i] for i in range(len(fresh[f]))],
+                             parsed.ttl_minutes if parsed else None, quiet)
+                for f, (feed, result, parsed) in enumerate(fetched)]
+
+    def _fresh(self, feed: FeedRow, parsed: ParsedFeed, now: datetime, taken: set[str]) -> list[tuple[Item, bool]]:
+        """The feed's items not stored yet nor taken by another feed this cycle, each with whether
+        it is backfill (a new feed's old item: stored, not alerted)."""
         checked = [k for k in guid_keys(parsed, feed.id) if k]
         stored = self.store.known_keys(checked)  # not normalized again
         items = normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored)
-        fresh = self.store.unseen(items, checked=set(checked) - stored)
+        fresh = [i for i in self.store.unseen(items, checked=set(checked) - stored) if i.key not in taken]
+        taken.update(i.key for i in fresh)
         quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
-        first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
-        views: dict[str, StoryView] = {}
-        processed = [self._process(item, first and item.published < quiet_before, views) for item in fresh]
-        return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
+        first = feed.last_success_at is None
+        return [(item, first and item.published < quiet_before) for item in fresh]
 
     def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:
         found = self.runtime.matcher.match(item)

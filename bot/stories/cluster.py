@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bot.config import SCHEMA, StorySettings
 from bot.models import Item, StoryAction, StoryDecision
-from bot.stories import score
+from bot.stories import decide, score
 from bot.stories.features import ItemFeatures, extract
 from bot.stories.window import Member, Story, Window
 
@@ -53,6 +53,7 @@ class StoryClusterer:
     def __init__(self, settings: StorySettings) -> None:
         self.settings = settings
         self._window = Window(settings.window, settings.posting_cap)
+        self._apart: set[frozenset[str]] = set()  # story pairs people said are different events
 
     def __len__(self) -> int:
         return len(self._window)
@@ -61,7 +62,7 @@ class StoryClusterer:
         """Start a story or join one; the same items in the same order give the same decisions."""
         when = item.published.timestamp()
         self._expire_at(max(self._window.newest, when))
-        features = extract(item.title, item.summary)
+        features = extract(item.title, item.body or item.summary)
         idents = identities(item, features)
         same = self._window.same_as(idents)
         if same is not None:
@@ -77,21 +78,36 @@ class StoryClusterer:
 
     def _by_words(self, item: Item, when: float, features: ItemFeatures,
                   idents: tuple[str, ...]) -> StoryDecision:
-        """Join the closest story if it clears the bar for the item's length, else start one."""
+        """Weigh the closest stories' evidence and decide: join, related or new (decide.py)."""
         s = self.settings
         names = self._names(features)
         vec = self._vector(features, names)
-        best = self._closest(score.probe(vec, features, names, when))
+        probe = score.probe(vec, features, names, when)
         bar = score.join_bar(features.length, s.title_threshold, s.threshold)
-        if best is not None and best.score >= bar:
-            story = best.story
-            why = score.explain(best, vec)
-            decision = StoryDecision(story.id, StoryAction.JOIN, round(best.score, 4), why)
-        else:
-            decision = self._new(item, best, bar)
-            story = self._window.story(decision.story_id)
+        weighed = decide.weigh(self._rated(probe), probe, bar)
+        limits = decide.Thresholds(s.join_threshold, s.related_threshold)
+        decision = decide.decide(weighed, probe, story_id_for(item), limits, self._apart)
+        story = self._window.story(decision.story_id)
         self._hold(item, when, story, features, idents, names, vec)
         return decision
+
+    def fold(self, story_id: str, into: str) -> None:
+        """People said "same story": the held members of story_id now belong to `into`, and later
+        items that match either join `into`."""
+        self._window.move(story_id, into)
+        self._apart.discard(frozenset((story_id, into)))
+
+    def keep_apart(self, a: str, b: str) -> None:
+        """People said "different story": an item close to both is not torn between them (they
+        are two events), and a and b are never each other's runner-up."""
+        if a != b:
+            self._apart.add(frozenset((a, b)))
+
+    def set_thresholds(self, join: float, related: float) -> None:
+        """Change the confidences to join and to be related (a deployment learning from people)."""
+        if not 0.0 < related <= join:
+            raise ValueError(f"thresholds need 0 < related <= join (got join {join}, related {related})")
+        self.settings = replace(self.settings, join_threshold=join, related_threshold=related)
 
     def restore(self, members: Iterable[tuple[Item, str]]) -> None:
         """Rebuild the window from stored (item, story_id) pairs in time order; decides nothing."""
@@ -100,7 +116,7 @@ class StoryClusterer:
             self._expire_at(max(self._window.newest, when))
             if when < self._window.newest - self.settings.window:
                 continue
-            features = extract(item.title, item.summary)
+            features = extract(item.title, item.body or item.summary)
             story = self._window.story(story_id)
             self._hold(item, when, story, features, identities(item, features))
 
@@ -120,18 +136,9 @@ class StoryClusterer:
         s = self.settings
         return score.vectorize(features.tf, names, self._window.idf, s.name_weight, s.max_terms)
 
-    def _closest(self, item: score.Probe) -> score.Candidate | None:
+    def _rated(self, item: score.Probe) -> list[score.Candidate]:
         similar = self._window.similar(item.vec, item.time)
-        rated = [score.rate(c, item, self.settings) for c in score.by_story(similar, item)]
-        return max(rated, key=lambda c: (c.score, c.story.id), default=None)
-
-    def _new(self, item: Item, closest: score.Candidate | None, bar: float) -> StoryDecision:
-        if closest is None:
-            why = ("no story shares a strong term",)
-            return StoryDecision(story_id_for(item), StoryAction.NEW, 0.0, why)
-        near = f"closest {closest.story.id}: {closest.kind} {closest.score:.2f} < {bar:.2f}"
-        why = (near, closest.doubt) if closest.doubt else (near,)
-        return StoryDecision(story_id_for(item), StoryAction.NEW, round(closest.score, 4), why)
+        return [score.rate(c, item, self.settings) for c in score.by_story(similar, item)]
 
     def _hold(self, item: Item, when: float, story: Story, features: ItemFeatures,
               idents: tuple[str, ...], names: frozenset[str] | None = None,
@@ -143,5 +150,5 @@ class StoryClusterer:
         extra = [t for t in features.tf if t not in vec][: max(0, DF_TERMS - len(vec))]
         leads = score.lead_names(vec, names)
         member = Member(item.key, when, story, vec, extra, features.names, features.plain, leads,
-                        features.heads, features.sketch)
+                        features.heads, features.sketch, features.actions)
         self._window.hold(member, idents)
