@@ -1,11 +1,12 @@
-"""Streaming story clustering: each item starts a story or joins one, decided on arrival.
+"""Streaming story clustering: each item joins a story, starts one related to another, or starts
+a new one, decided on arrival.
 
 Three layers, cheapest first: exact identity (URL, GUID, normalized title) of a held item;
 near-verbatim copies (shingle sketch overlap); rewrites (TF-IDF similarity to the story's profile
 and to its closest item, names and numbers weighted up, discounted when the shared words look
-like another event of the same kind, and as the time gap grows). Only items sharing the new
-item's strongest terms are read, through a capped inverted index, so the cost per item does not
-grow with the history.
+like another event of the same kind, and as the time gap grows). The similarity and what
+contradicts one event are weighed in decide.py. Only items sharing the new item's strongest terms
+are read, through a capped inverted index, so the cost per item does not grow with the history.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ class StoryClusterer:
         vec = self._vector(features, names)
         probe = score.probe(vec, features, names, when)
         bar = score.join_bar(features.length, s.title_threshold, s.threshold)
-        weighed = decide.weigh(self._rated(probe), probe, bar)
         limits = decide.Thresholds(s.join_threshold, s.related_threshold)
+        weighed = decide.weigh(self._rated(probe), probe, bar, min(limits.join, limits.related))
         decision = decide.decide(weighed, probe, story_id_for(item), limits, self._apart)
         story = self._window.story(decision.story_id)
         self._hold(item, when, story, features, idents, names, vec)

@@ -87,9 +87,14 @@ def _what(terms) -> set[str]:
     return out
 
 
-def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float) -> list[Weighed]:
-    """Every rated candidate with its confidence and contradictions, most confident first."""
-    out = [Weighed(c, c.score / bar, contradictions(item, c)) for c in ranked]
+def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float,
+          floor: float) -> list[Weighed]:
+    """Every rated candidate with its confidence, most confident first; contradictions are
+    looked for only where the confidence reaches floor (below it nothing can join or relate)."""
+    out = []
+    for c in ranked:
+        confidence = c.score / bar
+        out.append(Weighed(c, confidence, contradictions(item, c) if confidence >= floor else ()))
     return sorted(out, key=lambda w: (-w.confidence, w.cand.story.id))
 
 
