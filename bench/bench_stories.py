@@ -1,11 +1,12 @@
 """Story clustering cost: microseconds per item and RSS as the history grows (budget 0.5 ms/item).
 
-    python bench/bench_stories.py [--checkpoints 10000,100000] [--measure 2000] [--headlines]
+    python bench/bench_stories.py [--checkpoints 10000,100000] [--measure 2000] [--headlines | --articles]
 
 Items are generated news-like headlines with one-sentence summaries: stories about generated
 people, places and organisations (tens of thousands of names, so the term tables grow as they
 would), rewritten with varied wording, arriving over 48 hours so that every item is still in the
-default 48 h window at the end. --headlines drops the summaries. At each checkpoint the next --measure items are timed one by one
+default 48 h window at the end. --headlines drops the summaries; --articles gives every item a
+full-text body (Item.body) of about 300 words, as the full-text fetch would. At each checkpoint the next --measure items are timed one by one
 (CPU time of this process, median and 95th percentile, so that other load on the machine does
 not count; wall-clock median too) and the process RSS is read. Flat numbers mean the cost does not
 grow with the history.
@@ -72,7 +73,18 @@ def write_item(rng: random.Random, story: dict[str, str]) -> tuple[str, str]:
     return title, summary
 
 
-def stream(total: int, seed: int = 7, span_hours: float = 48.0, headlines: bool = False) -> Iterator[Item]:
+def article(rng: random.Random, story: dict[str, str], summary: str) -> str:
+    """About 300 words: the lead, then sentences around the story's facts with varied filler."""
+    sentences = [summary]
+    for _ in range(14):
+        filler = " ".join(rng.sample(FILLER, 12))
+        sentences.append(f"{rng.choice(ROLES).title()} {story['p']} {rng.choice(VERBS)} {filler} "
+                         f"{story['pl']} {rng.randint(2, 900)}.")
+    return " ".join(sentences)
+
+
+def stream(total: int, seed: int = 7, span_hours: float = 48.0, headlines: bool = False,
+           articles: bool = False) -> Iterator[Item]:
     """total items over span_hours: a third start stories, the rest rewrite recent ones."""
     rng = random.Random(seed)
     names = make_names(rng, 40_000)
@@ -85,7 +97,8 @@ def stream(total: int, seed: int = 7, span_hours: float = 48.0, headlines: bool 
             recent = recent[-300:]
         story = recent[-1 - min(len(recent) - 1, int(rng.expovariate(1 / 20)))]
         title, summary = write_item(rng, story)
-        yield Item(key=f"gen:{i}", title=title, summary="" if headlines else summary,
+        body = article(rng, story, summary) if articles else ""
+        yield Item(key=f"gen:{i}", title=title, summary="" if headlines else summary, body=body,
                    url=f"https://example.com/{i}",
                    source=f"outlet{rng.randint(1, 500)}", published=start + timedelta(seconds=i * step))
 
@@ -100,6 +113,7 @@ def main() -> None:
     parser.add_argument("--checkpoints", default="10000,100000")
     parser.add_argument("--measure", type=int, default=2000)
     parser.add_argument("--headlines", action="store_true", help="items without summaries")
+    parser.add_argument("--articles", action="store_true", help="items with a ~300-word body")
     args = parser.parse_args()
     checkpoints = sorted(int(x) for x in args.checkpoints.split(","))
     clusterer = StoryClusterer(default_settings())
@@ -107,7 +121,7 @@ def main() -> None:
     print(f"RSS before any item: {base:.0f} MB")
     print(f"{'history':>9} {'held':>8} {'cpu median us':>14} {'cpu p95 us':>11} {'wall median us':>15} "
           f"{'RSS MB':>7} {'clusterer MB':>13}")
-    items = stream(max(checkpoints) + args.measure, headlines=args.headlines)
+    items = stream(max(checkpoints) + args.measure, headlines=args.headlines, articles=args.articles)
     fed = 0
     for mark in checkpoints:
         for item in items:

@@ -82,6 +82,8 @@ class StorySettings:
     conflict_penalty: float  # score factor when shared words look like another event (a doubt)
     max_terms: int  # terms kept per item vector
     posting_cap: int  # recent items indexed per term: keeps the per-item cost flat
+    join_threshold: float = 1.0  # confidence (score over the length's bar) to join a story
+    related_threshold: float = 0.75  # confidence to start a story shown as related to the closest
 
 
 @dataclass(frozen=True)
@@ -288,8 +290,8 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     },
     "stories": {
         "window": (_positive(_duration), "48h"),
-        "threshold": (_fraction, 0.22),
-        "title_threshold": (_fraction, 0.06),
+        "threshold": (_fraction, 0.33),
+        "title_threshold": (_fraction, 0.09),
         "copy_threshold": (_fraction, 0.6),
         "time_scale": (_positive(_duration), "6h"),
         "name_weight": (_positive(_num), 2.0),
@@ -297,6 +299,8 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "conflict_penalty": (_fraction, 0.4),
         "max_terms": (_positive(_int), 40),
         "posting_cap": (_positive(_int), 100),
+        "join_threshold": (_positive(_num), 1.0),
+        "related_threshold": (_positive(_num), 0.75),
     },
     "outputs": {
         "console": (_bool, True),

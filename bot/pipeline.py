@@ -1,12 +1,13 @@
 """The flow of DESIGN.md on one screen: fetch -> parse -> normalize -> match -> cluster -> outbox.
 
-Each feed update with new items ends in one store transaction. Everything between the unseen-check
-and that commit is synchronous, so two feeds carrying the same item in one cycle cannot both claim
-it. Feeds with nothing new (most of them) have their states written together when the cycle ends.
+A cycle fetches and parses its feeds concurrently, then ingests everything new in one synchronous
+pass: the items of all feeds are matched and clustered in published order (as replay does, so a
+story never depends on which feed answered first), then each feed's update is one store
+transaction. Feeds with nothing new (most of them) have their states written together at the end.
 
-One feed's update, fetch to commit, runs under one boundary (_guarded): whatever it raises is
-recorded on that feed as its error (with backoff and the admin's failing notice) and the other
-feeds and the delivery carry on. A full disk holds all work instead (see bot/failures.py).
+Each feed's steps, fetch to commit, are guarded: whatever one raises is recorded on that feed as
+its error (with backoff and the admin's failing notice) and the other feeds and the delivery carry
+on. A full disk holds all work instead (see bot/failures.py).
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ class FeedOutcome:
 
 
 @dataclass
+class Fetched:
+    """One feed after the concurrent phase: its fetch, its entries when new, article texts."""
+
+    feed: FeedRow
+    result: FetchResult
+    parsed: ParsedFeed | None = None
+    bodies: dict[str, str] | None = None  # full text by item key
+    outcome: FeedOutcome | None = None  # set once the feed has failed: nothing more is done
+    everything_quiet: bool = False  # /addfeed's baseline: stored, never alerted
+
+
+@dataclass
 class CycleReport:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
@@ -66,32 +79,88 @@ class Pipeline:
         self.disk = DiskFull(log, clock)
 
     async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
-        """Update these feeds concurrently (the fetcher enforces global and per-host limits)."""
+        """Update these feeds (the fetcher enforces global and per-host limits)."""
         started = time.monotonic()
         if self.disk.holding():  # nothing fetched, so nothing is lost; retried when the hold ends
             return CycleReport([], time.monotonic() - started)
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
         try:
-            outcomes = await asyncio.gather(*(self._guarded(f, quiet) for f in feeds))
+            outcomes = self._ingest(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
         finally:
             saved = self._save_quiet(quiet)
         statuses = {o.status for o in outcomes}
         wrote = saved or ("new" in statuses and not quiet)
         if wrote and "held" not in statuses:  # every write went through: there is space again
             self.disk.clear()
-        return CycleReport(list(outcomes), time.monotonic() - started)
+        return CycleReport(outcomes, time.monotonic() - started)
 
-    async def _guarded(self, feed: FeedRow, quiet: list[tuple[int, FeedState]]) -> FeedOutcome:
-        """update_feed, with anything it raises recorded as this feed's error."""
+    async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
+        """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
+
+        With `quiet`, the state of a feed that brought no new items is appended there for the
+        caller to save, instead of being written at once.
+        """
+        return self._ingest([await self._fetch(feed)], quiet)[0]
+
+    def seed(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
+        """Store a just-added feed's current items without alerting any (the /addfeed promise)."""
+        return self._ingest([Fetched(feed, result, parsed, everything_quiet=True)], None)[0]
+
+    async def _fetch(self, feed: FeedRow) -> Fetched:
+        """The feed's fetch result and, when it brought a new body that parses, its entries."""
         try:
-            return await self.update_feed(feed, quiet)
+            result = await self.fetcher.fetch(feed.for_update())
+            if result.status is not FetchStatus.NEW:
+                return Fetched(feed, result)
+            try:
+                parsed = await self.parser.parse(result.body, url=result.final_url or feed.url)
+            except FeedError as exc:
+                return Fetched(feed, FetchResult(FetchStatus.ERROR, error=str(exc)))
+            if parsed.warning:
+                log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
+            bodies = await self._full_text(feed, parsed) if self._uses_full_text(feed) else None
+            return Fetched(feed, result, parsed, bodies)
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
-            if is_disk_full(exc):
-                self.disk.hold("polling")
-                return FeedOutcome(feed, "held", error=describe(exc))
-            if not isinstance(exc, FeedError):
-                self.bugs.report(feed.url, feed.id, exc)
-            return self._record(feed, FetchResult(FetchStatus.ERROR, error=describe(exc)), quiet=quiet)
+            return Fetched(feed, FetchResult(FetchStatus.ERROR), outcome=self._failed(feed, exc, None))
+
+    def _ingest(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]] | None) -> list[FeedOutcome]:
+        """Every feed's unseen items, clustered in published order across the feeds, then one store
+        transaction per feed."""
+        now, taken = self.clock(), set()
+        fresh = [self._guard(f, quiet, self._fresh, f, now, taken) or [] for f in fetched]
+        order = sorted((item.published, i, j) for i, items in enumerate(fresh) for j, (item, _) in enumerate(items))
+        views: dict[str, StoryView] = {}
+        done: dict[tuple[int, int], ProcessedItem] = {}
+        for _, i, j in order:
+            if fetched[i].outcome is None:
+                done[i, j] = self._guard(fetched[i], quiet, self._process, *fresh[i][j], views)
+        for i, f in enumerate(fetched):
+            if f.outcome is None:
+                processed = [done[i, j] for j in range(len(fresh[i]))]
+                self._guard(f, quiet, self._finish, f, processed, quiet)
+        return [f.outcome for f in fetched]
+
+    def _guard(self, f: Fetched, quiet, step, *args):
+        """step(*args) for feed f, unless it already failed; what it raises becomes its outcome."""
+        if f.outcome is not None:
+            return None
+        try:
+            return step(*args)
+        except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
+            f.outcome = self._failed(f.feed, exc, quiet)
+            return None
+
+    def _finish(self, f: Fetched, processed: list[ProcessedItem], quiet) -> None:
+        ttl = f.parsed.ttl_minutes if f.parsed else None
+        f.outcome = self._record(f.feed, f.result, processed, ttl, quiet)
+
+    def _failed(self, feed: FeedRow, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
+        if is_disk_full(exc):
+            self.disk.hold("polling")
+            return FeedOutcome(feed, "held", error=describe(exc))
+        if not isinstance(exc, FeedError):
+            self.bugs.report(feed.url, feed.id, exc)
+        return self._record(feed, FetchResult(FetchStatus.ERROR, error=describe(exc)), quiet=[] if quiet is None else quiet)
 
     def _save_quiet(self, quiet: list[tuple[int, FeedState]]) -> bool:
         """The quiet feeds' states together (True when written); one by one if that fails, so one
@@ -112,28 +181,6 @@ class Pipeline:
                 self.bugs.report(f"feed id {feed_id}", feed_id, one)
         return False
 
-    async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
-        """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
-
-        With `quiet`, the state of a feed that brought no new items is appended there for the
-        caller to save, instead of being written at once.
-        """
-        result = await self.fetcher.fetch(feed.for_update())
-        if result.status is not FetchStatus.NEW:
-            return self._record(feed, result, quiet=quiet)
-        try:
-            parsed = await self.parser.parse(result.body, url=result.final_url or feed.url)
-        except FeedError as exc:
-            return self._record(feed, FetchResult(FetchStatus.ERROR, error=str(exc)), quiet=quiet)
-        if parsed.warning:
-            log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
-        bodies = await self._full_text(feed, parsed) if self._uses_full_text(feed) else None
-        return self._ingest(feed, result, parsed, quiet, bodies)
-
-    def seed(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed) -> FeedOutcome:
-        """Store a just-added feed's current items without alerting any (the /addfeed promise)."""
-        return self._ingest(feed, result, parsed, everything_quiet=True)
-
     def _uses_full_text(self, feed: FeedRow) -> bool:
         """The feed's `full_text` in config.toml; feeds added by /addfeed take the [polling] default."""
         config = self.runtime.config
@@ -141,10 +188,9 @@ class Pipeline:
         return listed.full_text if listed else config.polling.full_text
 
     async def _full_text(self, feed: FeedRow, parsed: ParsedFeed) -> dict[str, str]:
-        """Article text of the feed's new items (by key); the pages are fetched before the unseen
-        check in _ingest claims the items, so two feeds cannot both claim one while we wait."""
+        """Article text of the feed's new items (by key), fetched before the ingest pass claims them."""
         now = self.clock()
-        fresh = self._fresh(feed, parsed, now)
+        fresh = self._unseen(feed, parsed, now)
         if feed.last_success_at is None:  # a new feed's old items are not alerted: no page for them
             since = now - timedelta(seconds=self.runtime.config.polling.backfill)
             fresh = [i for i in fresh if i.published >= since]
@@ -154,33 +200,32 @@ class Pipeline:
         self.store.count_full_text(feed.id, len(found.bodies), found.failed)
         return found.bodies
 
-    def _fresh(self, feed: FeedRow, parsed: ParsedFeed, now: datetime) -> list[Item]:
+    def _unseen(self, feed: FeedRow, parsed: ParsedFeed, now: datetime) -> list[Item]:
         """The feed's items not stored yet."""
         checked = [k for k in guid_keys(parsed, feed.id) if k]
         stored = self.store.known_keys(checked)  # not normalized again
         items = normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored)
         return self.store.unseen(items, checked=set(checked) - stored)
 
-    def _ingest(self, feed: FeedRow, result: FetchResult, parsed: ParsedFeed,
-                quiet: list[tuple[int, FeedState]] | None = None, bodies: dict[str, str] | None = None,
-                everything_quiet: bool = False) -> FeedOutcome:
-        feed = self._named(feed, parsed)
-        now = self.clock()
-        fresh = self._fresh(feed, parsed, now)
-        if bodies:  # full text replaces the teaser-only body; the summary stays the feed's
-            fresh = [replace(i, body=bodies[i.key]) if i.key in bodies else i for i in fresh]
-        quiet_before = now - timedelta(seconds=self.runtime.config.polling.backfill)
-        first = feed.last_success_at is None  # backfill: a new feed's old items are stored, not alerted
-        # a feed imported from OPML was not fetched when added: its first fetch is its baseline,
-        # as /addfeed's is (nothing it held when it was added alerts)
-        everything_quiet = everything_quiet or (first and feed.origin == IMPORTED)
+    def _fresh(self, f: Fetched, now: datetime, taken: set[str]) -> list[tuple[Item, bool]]:
+        """The feed's items not stored yet nor taken by another feed this cycle, each with whether
+        it is quiet: stored, not alerted (a new feed's backfill, /addfeed's or an import's baseline,
+        an item older than retention)."""
+        if f.parsed is None:
+            return []
+        f.feed = feed = self._named(f.feed, f.parsed)
+        fresh = [i for i in self._unseen(feed, f.parsed, now) if i.key not in taken]
+        taken.update(i.key for i in fresh)
+        if f.bodies:  # full text replaces the teaser-only body; the summary stays the feed's
+            fresh = [replace(i, body=f.bodies[i.key]) if i.key in f.bodies else i for i in fresh]
+        first = feed.last_success_at is None
+        # a feed imported from OPML was not fetched when added: its first fetch is its baseline
+        everything = f.everything_quiet or (first and feed.origin == IMPORTED)
+        backfill = now - timedelta(seconds=self.runtime.config.polling.backfill)
         keep = self.runtime.config.bot.keep_items  # an item older than retention may be one pruned: never news
-        stale_before = now - timedelta(seconds=keep) if keep else None
-        views: dict[str, StoryView] = {}
-        processed = [self._process(item, everything_quiet or (first and item.published < quiet_before)
-                                   or (stale_before is not None and item.published < stale_before), views)
-                     for item in fresh]
-        return self._record(feed, result, processed, parsed.ttl_minutes, quiet)
+        stale = now - timedelta(seconds=keep) if keep else None
+        return [(i, everything or (first and i.published < backfill) or (stale is not None and i.published < stale))
+                for i in fresh]
 
     def _named(self, feed: FeedRow, parsed: ParsedFeed) -> FeedRow:
         """A config feed without a name is named by its <title> (its items' source too)."""

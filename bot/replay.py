@@ -13,7 +13,8 @@ def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryCluster
     """One decision per item, in published order (ties and undated items keep file order).
 
     action: `alert` when a topic matched and the item's story had not alerted yet; `merge` when
-    the item joins an existing story; `none` when no topic matched a new story.
+    the item joins an existing story; `none` when no topic matched a new story. `related` is the
+    story a new story was judged possibly the same as (its alert is threaded under that one's).
     """
     alerted: set[str] = set()
     for record in sorted(records, key=lambda r: r.item.published):
@@ -25,4 +26,5 @@ def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryCluster
         else:
             action = "merge" if decision.action is StoryAction.JOIN else "none"
         topics = [{"topic": m.topic, "score": round(m.score, 4)} for m in found]
-        yield {"id": record.id, "topics": topics, "story": decision.story_id, "action": action}
+        yield {"id": record.id, "topics": topics, "story": decision.story_id, "action": action,
+               "related": decision.related}

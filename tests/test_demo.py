@@ -18,6 +18,11 @@ async def test_demo_prints_alerts_and_folds_the_shared_story(tmp_path):
     strike = [a for a in alerts if "Mashhadani" in a["title"]]
     assert len(strike) == 1, "two outlets report one strike: one alert"
     assert [u["story"] for u in updates if "Mashhadani" in u["title"]] == [strike[0]["story"]]
+    # no fold of different events: the strike's rewrite is the only item that joined a story
+    # (the governor's academy, parliament's funds and the border arrests each alert on their own)
+    assert [u["title"] for u in updates] == [u["title"] for u in updates if "Mashhadani" in u["title"]]
+    assert any("police academy" in a["title"] for a in alerts)
+    assert any("reconstruction funds" in a["title"] for a in alerts)
     assert "also: Baghdad Ledger" in text
     assert any("Wadi Horan" in a["title"] for a in alerts)  # a different strike is its own story
     assert any("الأنبار" in a["title"] for a in alerts)  # the Arabic item matches the Anbar rule

@@ -174,11 +174,11 @@ def test_orders_report_the_mean_and_the_worst():
     assert "mean of 3 shuffled orders" in report.format_text()
 
 
-# The floor: what the defaults achieve on the dev sets (bench/tune_stories.py: ECB+ P 0.858
-# F1 0.867, UCI P 0.907 F1 0.803), minus a small margin.
+# The floor: what the defaults achieve on the dev sets in file order (`wirewatch eval clusters`),
+# minus a small margin; precision first: a fold of two events hides one of them.
 DEV_FLOOR = {
-    "ecbplus-dev.jsonl": {"f1": 0.845, "precision": 0.835},
-    "uci-news-dev.jsonl": {"f1": 0.78, "precision": 0.885},
+    "ecbplus-dev.jsonl": {"f1": 0.74, "precision": 0.93},
+    "uci-news-dev.jsonl": {"f1": 0.64, "precision": 0.92},
 }
 
 

@@ -33,12 +33,50 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+# Capitalized, but a date, not a protagonist: two reports of one event name different days.
+CALENDAR = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december""".split()
+)
 TITLE_WEIGHT = 2.0  # a title word counts twice: titles name the event
 LEAD_WORDS = 50  # the first words of a summary (the lead) ...
 LEAD_WEIGHT = 2.0  # ... count twice as well
 SPECIFIC_DIGITS = 3  # "2005" and "425" identify an event; "3" and "10" do not
 SKETCH_SIZE = 8  # hashes kept per item for near-copy detection
 TITLE_KEY_WORDS = 5  # shorter titles ("Business Highlights") repeat without being one story
+
+# Wire services mark revisions in the headline ("UPDATE 1-", "REFILE-"): not words of the story.
+_WIRE_PREFIX = re.compile(r"^(?:(?:UPDATE|REFILE|CORRECTED|WRAPUP|RPT|EXCLUSIVE|BREAKING|URGENT)"
+                          r"(?: ?\d+)?\s*[-:–—]\s*)+")
+# An apostrophe or ayn inside a transliterated name is spelling, not a word break: Qa'im = Qaim.
+# English clitics ('s, 't, 're, 'll, 've, 'd, 'm) stay split off.
+_INNER_MARK = re.compile(r"(?<=[^\W\d_])['’ʼʿʾ`](?=[^\W\d_]{2,})(?!(?:re|ll|ve)\b)")
+ACTION_WORDS = 25  # the title, else the first action in this many words of the text, says what happened
+# What happened, in classes that exclude each other within a group: an item that says "killed"
+# and a story that says "captured" (and never "killed") report two events.
+ACTIONS: dict[str, tuple[str, str]] = {}
+for _group, _side, _words in (
+    ("fate", "killed", "kill kills killed killing dead death die dies died slain assassinated"),
+    ("fate", "captured", "capture captures captured arrest arrests arrested detain detains "
+                         "detained detention custody"),
+    # what an official does with a person: hires, fires or meets them (a headline names one)
+    ("office", "appointed", "hire hires hired appoint appoints appointed appointment names named "
+                            "nominate nominates nominated picks tapped successor replaces succeeds sworn"),
+    ("office", "dismissed", "fires fired sack sacks sacked dismiss dismisses dismissed oust "
+                            "ousts ousted removes removed relieved resign resigns resigned quits"),
+    ("office", "met", "meet meets met meeting talks discuss discusses discussed visit visits "
+                      "visited"),
+    ("doors", "opened", "opens opened reopen reopens reopened inaugurates inaugurated"),
+    ("doors", "closed", "close closes closed shut shuts shutters"),
+    ("result", "won", "win wins won beat beats victory"),
+    ("result", "lost", "lose loses lost defeat defeated"),
+):
+    for _w in _words.split():
+        ACTIONS[_w] = (_group, _side)
+ACTION_BITS = {side: 1 << i for i, side in enumerate(dict.fromkeys(v[1] for v in ACTIONS.values()))}
+ACTION_GROUPS = {}
+for _group, _side in ACTIONS.values():
+    ACTION_GROUPS[_group] = ACTION_GROUPS.get(_group, 0) | ACTION_BITS[_side]
 
 # Where a sentence (or a quotation) starts, a capital letter is grammar, not a name.
 _SENTENCE = re.compile(r"[.!?;:|]\s+|\n+|``|''|[\"“”«»(\[]| [-–—] ")
@@ -56,21 +94,57 @@ class ItemFeatures:
     heads: frozenset[str]  # content terms of the title
     sketch: tuple[int, ...]
     title_key: str  # normalized title, "" when too short to identify a story
+    actions: int = 0  # ACTION_BITS of what the title and lead say happened
+
+
+def clean(title: str, text: str) -> tuple[str, str]:
+    """Title without a wire prefix; both with transliteration marks closed up."""
+    title = _WIRE_PREFIX.sub("", title.strip())
+    return _INNER_MARK.sub("", title), _INNER_MARK.sub("", text)
+
+
+def action_bits(tokens: list[str], first: bool = False) -> int:
+    """The action classes these (folded) tokens name; with first, only the first one named (a
+    lead tells its own event first, then the background)."""
+    bits = 0
+    for t in tokens:
+        found = ACTIONS.get(t)
+        if found is not None:
+            bits |= ACTION_BITS[found[1]]
+            if first:
+                break
+    return bits
+
+
+def conflicting_actions(a: int, b: int) -> list[str]:
+    """Groups where a and b each name an action and share none: "killed vs captured"."""
+    out = []
+    for mask in ACTION_GROUPS.values():
+        x, y = a & mask, b & mask
+        if x and y and not x & y:
+            out.append(f"{_side(x)} vs {_side(y)}")
+    return out
+
+
+def _side(bits: int) -> str:
+    return "/".join(side for side, bit in ACTION_BITS.items() if bits & bit)
 
 
 def extract(title: str, summary: str) -> ItemFeatures:
-    """Features of one item; summary may be empty (headline-only feeds)."""
+    """Features of one item; summary (the article text or teaser) may be empty (headline only)."""
+    title, summary = clean(title, summary)
     title_words, body_words = words(title), words(summary)
     counts = term_counts(title_words, body_words)
     named, plain = cased_words(title, summary)
     return ItemFeatures(
         tf={t: math.sqrt(c) for t, c in counts.items()},
-        names=frozenset(t for t in named if t in counts),
+        names=frozenset(t for t in named if t in counts and t not in CALENDAR),
         plain=frozenset(t for t in plain if t in counts),
         length=sum(1 for t in title_words + body_words if t in counts),
         heads=frozenset(t for t in title_words if t in counts),
         sketch=shingle_sketch(title_words + body_words),
         title_key=" ".join(title_words) if len(title_words) >= TITLE_KEY_WORDS else "",
+        actions=action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True),
     )
 
 

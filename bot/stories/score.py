@@ -43,6 +43,8 @@ class Probe:
     common: frozenset[str]  # terms that are not names
     sketch: tuple[int, ...]
     time: float
+    title_names: tuple[str, ...] = ()  # names in the title, strongest first: who and where
+    actions: int = 0  # what the title and lead say happened (features.ACTION_BITS)
 
 
 def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
@@ -50,8 +52,9 @@ def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
     """Prepare a new item for rating against stories."""
     common = frozenset(t for t in features.tf if t not in names)
     leads = frozenset(lead_names(vec, names)[:CONFLICT_NAMES])
+    title_names = tuple(t for t in vec if t in names and t in features.heads)
     return Probe(vec, features.tf, features.heads, features.length, names, leads, common,
-                 features.sketch, time)
+                 features.sketch, time, title_names, features.actions)
 
 
 @dataclass

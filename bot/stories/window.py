@@ -33,11 +33,12 @@ class Member:
     case, the item's strongest names, in the title."""
 
     __slots__ = ("seq", "key", "time", "story", "terms", "weights", "named", "plain", "leads",
-                 "heads", "sketch", "alive")
+                 "heads", "sketch", "actions", "alive")
 
     def __init__(self, key: str, time: float, story: Story, vec: dict[str, float],
                  extra: Iterable[str], names: Collection[str], plain: Collection[str],
-                 leads: Collection[str], heads: Collection[str], sketch: tuple[int, ...]):
+                 leads: Collection[str], heads: Collection[str], sketch: tuple[int, ...],
+                 actions: int = 0):
         self.seq = 0  # set when held: the order of arrival
         self.key, self.time, self.story = key, time, story
         self.terms = tuple(map(sys.intern, (*vec, *extra)))
@@ -47,6 +48,7 @@ class Member:
         self.leads = _mask(self.terms, leads)
         self.heads = _mask(self.terms, heads)
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
+        self.actions = actions  # what happened (features.ACTION_BITS)
         self.alive = True
 
     def release(self) -> None:
@@ -86,7 +88,7 @@ class Story:
     Most stories have one item; until a second joins, the story reads that item's own vector
     instead of keeping a copy."""
 
-    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "_top")
+    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "_top")
 
     def __init__(self, story_id: str):
         self.id = story_id
@@ -96,6 +98,7 @@ class Story:
         self.size = 0
         self.last = -math.inf  # newest member time ever seen
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
+        self.actions = 0  # what its members say happened (features.ACTION_BITS), ever
         self._top: list[str] | None = None
 
     def change(self, member: Member, sign: int) -> None:
@@ -103,6 +106,7 @@ class Story:
         self._top = None
         if sign > 0:
             self.last = max(self.last, member.time)
+            self.actions |= member.actions
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
@@ -233,6 +237,22 @@ class Window:
         for ident in identities:
             self.identity[hash(ident)] = member
         member.story.change(member, 1)
+
+    def move(self, story_id: str, into: str) -> int:
+        """Move every held member of one story into another (people said they are one story);
+        how many moved. Costs one pass over the window: it happens when someone presses a button."""
+        source = self.stories.pop(story_id, None)
+        if source is None or story_id == into:
+            if source is not None:
+                self.stories[story_id] = source
+            return 0
+        target = self.story(into)
+        moved = [m for m in self._heap if m.story is source]
+        for member in sorted(moved):
+            source.change(member, -1)
+            member.story = target
+            target.change(member, 1)
+        return len(moved)
 
     def expire(self, cutoff: float) -> None:
         """Forget every item older than cutoff, and stories left with no items."""

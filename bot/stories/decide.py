@@ -1,0 +1,145 @@
+"""The story decision: evidence of one event, then join, related or new.
+
+Words shared with a story say the item is on its topic; one event needs more: nothing that
+contradicts it (another named protagonist or place on each side, an action that excludes the
+story's: killed vs captured, appointed vs dismissed) and no other story nearly as close. So:
+
+- join when the confidence (the similarity over the bar for the item's length) reaches `join`,
+  nothing contradicts the story, and the runner-up story is clearly behind: the alert is edited;
+- related when the closest story reaches `related` but not all of that holds: the item starts
+  its own story, shown beside that one (never hidden);
+- new otherwise.
+
+Pure: candidates and their stories in, a StoryDecision out, with a `why` that names the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from bot.models import StoryAction, StoryDecision
+from bot.stories import score
+from bot.stories.features import conflicting_actions
+from bot.stories.window import Member
+
+RUNNER_UP = 0.9  # a second story scoring this share of the chosen one's score: the item is torn
+MAIN_NAMES = 2  # the names a story, and an item's title, are mostly about
+TITLED_ITEM = 60  # content words up to which an item is a headline and teaser: its title says
+                  # what happened, and must share it with the story's (a full text need not)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    join: float  # confidence to join: 1.0 is the length's bar
+    related: float  # confidence to be shown as related
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One candidate story with its confidence and what speaks against one event."""
+
+    cand: score.Candidate
+    confidence: float
+    against: tuple[str, ...]
+
+
+def contradictions(item: score.Probe, cand: score.Candidate) -> tuple[str, ...]:
+    """Evidence that the item reports another event than the candidate story."""
+    story = cand.story
+    out = [f"actions: {c}" for c in conflicting_actions(item.actions, story.actions)]
+    if len(item.heads) < item.length <= TITLED_ITEM and cand.closest is not None and cand.kind != "copy":
+        what = _what(item.heads - item.names) & _what(cand.closest.marked(cand.closest.heads))
+        if not what and not item.actions & cand.closest.actions:
+            out.append("titles share no word of what happened")
+    fewer = _fewer(item, cand.closest)
+    if fewer:
+        out.append(fewer)
+    mine = item.title_names[:MAIN_NAMES] or tuple(item.leads)
+    theirs = story.top_names(MAIN_NAMES)
+    if (mine and theirs and all(story.weight(t) == 0.0 for t in mine)
+            and all(t not in item.tf for t in theirs)):
+        out.append(f"other names: {', '.join(mine)} vs {', '.join(theirs)}")
+    return tuple(out)
+
+
+def _fewer(item: score.Probe, closest: Member | None) -> str:
+    """A title count lower than every count in the closest title's: another event (a toll that
+    rises, 3 then 5, is the same one; 12 then 7 is not)."""
+    if closest is None:
+        return ""
+    mine = [int(t) for t in item.heads if t.isdigit() and len(t) <= 3]
+    theirs = [int(t) for t in closest.marked(closest.heads) if t.isdigit() and len(t) <= 3]
+    if mine and theirs and max(mine) < min(theirs):
+        return f"fewer in the title: {max(mine)} vs {min(theirs)}"
+    return ""
+
+
+def _what(terms) -> set[str]:
+    """Title words as crude stems (kills = kill, arrested = arrest): enough to compare titles."""
+    out = set()
+    for t in terms:
+        for suffix in ("ing", "ed", "es", "s"):
+            if len(t) > len(suffix) + 3 and t.endswith(suffix):
+                t = t[: -len(suffix)]
+                break
+        out.add(t)
+    return out
+
+
+def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float,
+          floor: float) -> list[Weighed]:
+    """Every rated candidate with its confidence, most confident first; contradictions are
+    looked for only where the confidence reaches floor (below it nothing can join or relate)."""
+    out = []
+    for c in ranked:
+        confidence = c.score / bar
+        out.append(Weighed(c, confidence, contradictions(item, c) if confidence >= floor else ()))
+    return sorted(out, key=lambda w: (-w.confidence, w.cand.story.id))
+
+
+def decide(weighed: Sequence[Weighed], item: score.Probe, new_id: str, limits: Thresholds,
+           apart: Collection[frozenset[str]] = ()) -> StoryDecision:
+    """Join the most confident uncontradicted story that stands clear of the others; else
+    related to the closest plausible story; else new."""
+    if not weighed:
+        return StoryDecision(new_id, StoryAction.NEW, 0.0, ("no story shares a strong term",))
+    clean = [w for w in weighed if not w.against]
+    chosen = clean[0] if clean else None
+    if chosen is not None and chosen.confidence >= limits.join:
+        rival = _rival(chosen, clean, apart)
+        if rival is None:
+            why = (*score.explain(chosen.cand, item.vec), f"confidence {chosen.confidence:.2f}")
+            return StoryDecision(chosen.cand.story.id, StoryAction.JOIN, _r(chosen), why)
+        torn = (f"torn: {rival.cand.story.id} scores {rival.cand.score:.2f} "
+                f"vs {chosen.cand.score:.2f}")
+        return _related(chosen, new_id, (torn,))
+    closest = weighed[0]
+    if closest.confidence >= limits.related:
+        reasons = closest.against or (f"confidence {closest.confidence:.2f} < join {limits.join:.2f}",)
+        doubt = (closest.cand.doubt,) if closest.cand.doubt else ()
+        return _related(closest, new_id, (*reasons, *doubt))
+    near = (f"closest {closest.cand.story.id}: {closest.cand.kind} {closest.cand.score:.2f}, "
+            f"confidence {closest.confidence:.2f} < related {limits.related:.2f}")
+    extra = closest.against + ((closest.cand.doubt,) if closest.cand.doubt else ())
+    return StoryDecision(new_id, StoryAction.NEW, _r(closest), (near, *extra))
+
+
+def _rival(chosen: Weighed, clean: Sequence[Weighed],
+           apart: Collection[frozenset[str]]) -> Weighed | None:
+    """Another uncontradicted story nearly as close, unless people said the two differ."""
+    mine = chosen.cand.story
+    for w in clean:
+        other = w.cand.story
+        if other is not mine and frozenset((mine.id, other.id)) not in apart:
+            return w if w.cand.score >= RUNNER_UP * chosen.cand.score else None
+    return None
+
+
+def _related(w: Weighed, new_id: str, reasons: tuple[str, ...]) -> StoryDecision:
+    head = f"related to {w.cand.story.id}: {w.cand.kind} {w.cand.score:.2f}, confidence {w.confidence:.2f}"
+    return StoryDecision(new_id, StoryAction.RELATED, _r(w), (head, *reasons), related=w.cand.story.id)
+
+
+def _r(w: Weighed) -> float:
+    return round(w.cand.score, 4)
