@@ -142,4 +142,6 @@ def _related(w: Weighed, new_id: str, reasons: tuple[str, ...]) -> StoryDecision
 
 
 def _r(w: Weighed) -> float:
-    return round(w.cand.score, 4)
+    """A decision's score is its confidence: on the scale of the thresholds, which people's
+    same/different answers move (bot/stories/learn.py)."""
+    return round(w.confidence, 4)
