@@ -115,6 +115,7 @@ stories = Table(
     Column("item_count", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_stories_first_item", "first_item_id"),  # retention unlinks pruned items
 )
 
 outbox = Table(
@@ -137,6 +138,7 @@ outbox = Table(
     UniqueConstraint("target", "story_id", "item_id", name="uq_outbox_target_story_item"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_story", "story_id"),  # alerted_targets runs per item that joins a story
+    Index("ix_outbox_item", "item_id"),  # retention: an item's rows still to deliver, then deleted with it
 )
 
 # A chat known from Telegram (a command, a delivery). Settings columns left NULL fall back to the
@@ -191,7 +193,12 @@ def _index_outbox_story(conn: Connection) -> None:
     next(i for i in outbox.indexes if i.name == "ix_outbox_story").create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story]
+def _index_for_retention(conn: Connection) -> None:
+    for table, name in ((outbox, "ix_outbox_item"), (stories, "ix_stories_first_item")):
+        next(i for i in table.indexes if i.name == name).create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _index_for_retention]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 
