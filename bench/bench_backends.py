@@ -53,10 +53,11 @@ def postmaster_pid(url: str) -> int | None:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # the backend's parent, read while the backend lives
         backend = conn.execute(text("select pg_backend_pid()")).scalar()
+        parent = int((Path("/proc") / str(backend) / "stat").read_text().rsplit(")", 1)[1].split()[1])
     engine.dispose()
-    return int((Path("/proc") / str(backend) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    return parent
 
 
 def fresh_postgres(url: str) -> str:

@@ -53,3 +53,20 @@ def test_prune_keeps_what_story_views_why_and_labels_need(store):
     assert (set(view.alerted), list(view.sources)) == ({"console"}, ["Wire"])  # who was alerted: still known
     count, first = oldest_item(store.engine)
     assert count == 4 and first == OLD and database_size(store.engine) > 0
+
+
+def test_migration_adds_the_retention_indexes(database_url):
+    from sqlalchemy import inspect, text
+
+    from bot.store.db import Store
+
+    s = Store.open(database_url)
+    with s.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_outbox_item"))
+        conn.execute(text("DROP INDEX ix_stories_first_item"))
+        conn.execute(update(schema.meta).values(value=str(schema.SCHEMA_VERSION - 1)))
+    s.close()
+    s = Store.open(database_url)
+    names = {i["name"] for table in ("outbox", "stories") for i in inspect(s.engine).get_indexes(table)}
+    s.close()
+    assert {"ix_outbox_item", "ix_stories_first_item"} <= names

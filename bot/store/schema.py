@@ -122,6 +122,7 @@ stories = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("related", String(40)),  # the earlier story this one may be the same as (RELATED)
     Column("related_score", Float),  # the clusterer's score for that pair
+    Index("ix_stories_first_item", "first_item_id"),  # retention unlinks pruned items
 )
 
 outbox = Table(
@@ -144,6 +145,7 @@ outbox = Table(
     UniqueConstraint("target", "story_id", "item_id", name="uq_outbox_target_story_item"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_story", "story_id"),  # alerted_targets runs per item that joins a story
+    Index("ix_outbox_item", "item_id"),  # retention: an item's rows still to deliver, then deleted with it
 )
 
 # A chat known from Telegram (a command, a delivery). Settings columns left NULL fall back to the
@@ -273,8 +275,14 @@ def _add_item_body(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE feeds ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0"))
 
 
+def _index_for_retention(conn: Connection) -> None:
+    for table, name in ((outbox, "ix_outbox_item"), (stories, "ix_stories_first_item")):
+        next(i for i in table.indexes if i.name == name).create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages,
-                                                  _related_stories, _add_item_body]
+                                                  _related_stories, _add_item_body,
+                                                  _index_for_retention]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 
