@@ -24,7 +24,7 @@ from bot.alerts.outbox import StoryView, plan_deliveries
 from bot.errors import FeedError
 from bot.failures import DiskFull, OnceLog, describe, is_disk_full
 from bot.ingest.fetch import Fetcher
-from bot.ingest.fulltext import fetch_bodies
+from bot.ingest.fulltext import FullTextResult, fetch_bodies
 from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parsepool import InlineParser, ParsePool
 from bot.ingest.schedule import next_check_at
@@ -196,7 +196,11 @@ class Pipeline:
             fresh = [i for i in fresh if i.published >= since]
         if not fresh:
             return {}
-        found = await fetch_bodies(self.fetcher, fresh)
+        try:
+            found = await fetch_bodies(self.fetcher, fresh)
+        except Exception:  # a bug in fetching or extraction costs this feed its full text, not the cycle
+            log.exception("full text of feed %s failed; its items keep their teasers", feed.url)
+            found = FullTextResult({}, len(fresh))
         self.store.count_full_text(feed.id, len(found.bodies), found.failed)
         return found.bodies
 

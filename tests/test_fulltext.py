@@ -212,3 +212,18 @@ async def test_fetch_of_a_full_text_feed_prints_the_extracted_body(feed_server, 
     [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and record["summary"] == TEASER and "Anbar Province" in record["text"]
     assert record["source"] == "Wire" and feed_server.count("/a.html") == 1
+
+
+async def test_a_full_text_crash_keeps_the_teaser_and_the_cycle(feed_server, tmp_path):
+    """Whatever breaks while fetching pages, the feed's items are stored with their teasers."""
+    feed_server.set("/feed.xml", rss([("https://wire.example/a", "http://127.0.0.1:9/closed", "Anbar: " + TEASER, "")]))
+    app = App(load_runtime(config(feed_server, tmp_path, "full_text = true")))
+    await app.start()
+    try:
+        app.pipeline.fetcher._describe = None  # the fetcher's error mapping itself fails: a bug
+        [outcome] = (await app.cycle(every_feed=True)).outcomes
+        [feed] = app.store.feeds()
+    finally:
+        await app.stop()
+    assert (outcome.status, outcome.new_items) == ("new", 1)
+    assert (feed.fulltext_ok, feed.fulltext_failed) == (0, 1)

@@ -33,7 +33,7 @@ TITLE_MARK = "t:"  # title words are features twice: once plain, once marked as 
 SMALL_CORPUS = 500  # below this many texts every feature is kept; above, features need 2 texts
 # An article body adds its first this many tokens (the lede, where news states its facts): a
 # 3,000-word body would otherwise outweigh the title's dozen words in every L2-normalized block.
-BODY_TOKENS = 120
+BODY_TOKENS = 250
 
 
 def item_text(title: str, summary: str, body: str = "") -> str:
