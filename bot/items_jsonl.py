@@ -64,8 +64,9 @@ def _record(line: str, where: str) -> ItemRecord:
 def _item(data: dict, published: datetime) -> Item:
     title = html_to_text(str(data.get("title") or ""))
     text = html_to_text(str(data.get("text") or ""))
-    if title and text.startswith(title):
-        text = text[len(title) :].lstrip()  # full texts often repeat the title as line one
+    rest = text[len(title) :] if title and text.startswith(title) else None
+    if rest is not None and not rest[:1].isalnum():
+        text = rest.lstrip()  # full texts often repeat the title as line one
     summary, body = summary_and_body(html_to_text(str(data.get("summary") or "")), text)
     url = canonical_url(str(data["url"])) if data.get("url") else None
     return Item(

@@ -120,7 +120,7 @@ async def test_full_text_pages_keep_the_address_guard(feed_server, tmp_path):
     app = App(load_runtime(path))
     await app.start()
     try:
-        app.pipeline.fetcher.guard = True  # as for a public deployment: the loopback page is refused
+        app.fetcher.guard = True  # as for a public deployment: the loopback page is refused (the pipeline's is a timing wrapper)
         feeds = app.store.feeds()
         from bot.ingest.fulltext import fetch_bodies
         from bot.ingest.normalize import normalize_entries
