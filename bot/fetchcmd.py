@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.config import PollingSettings
 from bot.errors import FeedError, InputError
+from bot.ingest.discover import discover, looks_like_html
 from bot.ingest.fetch import Fetcher
 from bot.ingest.fulltext import fetch_bodies
 from bot.ingest.normalize import normalize_entries
@@ -68,7 +69,14 @@ def fetch_lines(source: str, settings: PollingSettings, now: Callable[[], dateti
                 name: str = "", limit: int | None = None, full_text: bool = False) -> list[str]:
     """The JSONL lines `wirewatch fetch` prints; full_text: each item's page extracted as its body."""
     body, url = read_feed(source, settings)
-    items = feed_items(body, url=url, where=source, source=name, now=now())[:limit]
+    try:
+        items = feed_items(body, url=url, where=source, source=name, now=now())[:limit]
+    except InputError:
+        if not looks_like_html(body):
+            raise
+        found = _announced(body, url, source)  # a web page: the feed it announces
+        body, url = read_feed(found, settings)
+        items = feed_items(body, url=url, where=found, source=name, now=now())[:limit]
     if full_text and items:
         items = asyncio.run(_with_pages(items, settings))
     return [json.dumps(item_record(i), ensure_ascii=False) for i in items]
@@ -78,6 +86,18 @@ async def _with_pages(items: list[Item], settings: PollingSettings) -> list[Item
     async with Fetcher(settings) as fetcher:
         found = await fetch_bodies(fetcher, items)
     return [replace(i, body=found.bodies[i.key]) if i.key in found.bodies else i for i in items]
+
+
+def _announced(page: bytes, url: str, where: str) -> str:
+    """The one feed a web page announces (<link rel="alternate">); InputError naming the choices
+    when it announces several, or saying it announces none."""
+    feeds = [a for a in discover(page, url) if _URL.match(a.url)]
+    if len(feeds) == 1:
+        return feeds[0].url
+    if not feeds:
+        raise InputError(f'{where} is a web page, not a feed, and announces none (no <link rel="alternate">)')
+    listed = "\n".join(f"  {a.url}  ({a.kind}{': ' + a.title if a.title else ''})" for a in feeds)
+    raise InputError(f"{where} is a web page that announces {len(feeds)} feeds; fetch one of them:\n{listed}")
 
 
 def _host(url: str) -> str:

@@ -183,7 +183,7 @@ def _empty_config(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"<!doctype html><html><body><p>Hello</p></body></html>", "is not a feed: parse: got an HTML page"),
+        (b"<!doctype html><html><body><p>Hello</p></body></html>", "is a web page, not a feed, and announces none"),
         (b"", "is not a feed: parse: empty response body"),
         (b"x" * 2000, "too_large"),
     ],
@@ -212,6 +212,24 @@ async def test_fetch_of_a_full_text_feed_prints_the_extracted_body(feed_server, 
     [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and record["summary"] == TEASER and "Anbar Province" in record["text"]
     assert record["source"] == "Wire" and feed_server.count("/a.html") == 1
+
+
+async def test_fetch_of_a_web_page_follows_its_one_feed_or_names_several(feed_server, tmp_path, capsys):
+    import asyncio
+
+    link = '<link rel="alternate" type="application/rss+xml" title="{t}" href="{h}">'
+    feed_server.set("/feed.xml", rss([("https://wire.example/a", "https://wire.example/a", TEASER, "")]))
+    one = f"<!doctype html><html><head>{link.format(t='Wire', h='/feed.xml')}</head><body>x</body></html>"
+    feed_server.set("/page.html", one.encode(), content_type="text/html")
+    path = config(feed_server, tmp_path, "")
+    assert await asyncio.to_thread(main, ["fetch", feed_server.url("/page.html"), "-c", str(path)]) == 0
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["summary"] == TEASER and feed_server.count("/feed.xml") == 1
+    two = one.replace("</head>", link.format(t="Comments", h="/comments.xml") + "</head>")
+    feed_server.set("/two.html", two.encode(), content_type="text/html")
+    assert await asyncio.to_thread(main, ["fetch", feed_server.url("/two.html"), "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "announces 2 feeds" in err and feed_server.url("/comments.xml") in err and "(rss: Comments)" in err
 
 
 async def test_a_full_text_crash_keeps_the_teaser_and_the_cycle(feed_server, tmp_path):
