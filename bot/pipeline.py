@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -28,7 +28,7 @@ from bot.ingest.fulltext import FullTextResult, fetch_bodies
 from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parsepool import InlineParser, ParsePool
 from bot.ingest.schedule import next_check_at
-from bot.models import FetchResult, FetchStatus, Item, ParsedFeed, StoryAction
+from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
 from bot.runtime import Runtime
 from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
 from bot.stories.cluster import StoryClusterer
@@ -129,11 +129,12 @@ class Pipeline:
         now, taken = self.clock(), set()
         fresh = [self._guard(f, quiet, self._fresh, f, now, taken) or [] for f in fetched]
         order = sorted((item.published, i, j) for i, items in enumerate(fresh) for j, (item, _) in enumerate(items))
-        views: dict[str, StoryView] = {}
+        decided = {(i, j): self._guard(fetched[i], quiet, self._decide, fresh[i][j][0]) for _, i, j in order}
+        views = self._story_views(d for _, d in filter(None, decided.values()))  # one lookup, not one per item
         done: dict[tuple[int, int], ProcessedItem] = {}
-        for _, i, j in order:
-            if fetched[i].outcome is None:
-                done[i, j] = self._guard(fetched[i], quiet, self._process, *fresh[i][j], views)
+        for (i, j), d in decided.items():  # in published order
+            if d is not None:
+                done[i, j] = self._guard(fetched[i], quiet, self._process, *fresh[i][j], d, views)
         for i, f in enumerate(fetched):
             if f.outcome is None:
                 processed = [done[i, j] for j in range(len(fresh[i]))]
@@ -242,24 +243,27 @@ class Pipeline:
         self.store.rename_feed(feed.id, title)
         return replace(feed, name=title)
 
-    def _process(self, item: Item, quiet: bool, views: dict[str, StoryView]) -> ProcessedItem:
-        found = self.runtime.matcher.match(item)
-        decision = self.clusterer.assign(item)
-        view = views.get(decision.story_id) or self._story_view(decision.story_id, decision.action)
-        related = None
-        if decision.action is StoryAction.RELATED and decision.related:
-            earlier = views.get(decision.related) or self._story_view(decision.related, StoryAction.JOIN)
-            related = (decision.related, earlier.title)
+    def _decide(self, item: Item) -> tuple[list[Match], StoryDecision]:
+        return self.runtime.matcher.match(item), self.clusterer.assign(item)
+
+    def _story_views(self, decisions: Iterable[StoryDecision]) -> dict[str, StoryView]:
+        """The stored stories these decisions join or are related to (new ones have no view)."""
+        wanted = [d.story_id if d.action is StoryAction.JOIN else d.related for d in decisions
+                  if d.action is StoryAction.JOIN or d.related]
+        found = self.store.story_records(wanted) if wanted else {}
+        return {sid: StoryView(r.alerted, r.sources, r.title, tuple((m.source, m.url) for m in r.members))
+                for sid, r in found.items()}
+
+    def _process(self, item: Item, quiet: bool, decided: tuple[list[Match], StoryDecision],
+                 views: dict[str, StoryView]) -> ProcessedItem:
+        found, decision = decided
+        view = views.get(decision.story_id, StoryView())
+        earlier = views.get(decision.related) if decision.action is StoryAction.RELATED and decision.related else None
+        related = (decision.related, earlier.title if earlier else "") if decision.related else None
         deliveries = plan_deliveries(item, found, decision.story_id, view, self.runtime.routes, quiet=quiet,
                                      related=related)
         views[decision.story_id] = view.adding(item, (d.target for d in deliveries if d.kind == "alert"))
         return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
-
-    def _story_view(self, story_id: str, action: StoryAction) -> StoryView:
-        if action is not StoryAction.JOIN:  # a new or related story has no view yet
-            return StoryView()
-        found = self.store.story_view(story_id)
-        return StoryView(found.alerted, found.sources, found.title, tuple((m.source, m.url) for m in found.members))
 
     def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
                 ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:

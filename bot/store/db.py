@@ -293,29 +293,17 @@ class Store:
         return list(row or [])
 
     def story_view(self, story_id: str) -> StoryRecord:
-        """Headline, alerted targets, sources and members of a story in one round trip (asked for
-        each item that joins a story)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(_VIEW, {"sid": story_id}).all()
-        head = [r for r in rows if r[0] == 0]  # by position: cheaper than by name, per row
-        if not head:
-            return StoryRecord()
-        members = sorted(r for r in rows if r[0])
-        return StoryRecord(
-            head[0][1] or "", frozenset(r[3] for r in head if r[3] is not None), tuple(head[0][2] or ()),
-            tuple(StoryMember(r[4], r[5], r[6]) for r in members),
-        )
+        """Headline, alerted targets, sources and members of a stored story (empty if none)."""
+        return self.story_records([story_id]).get(story_id, StoryRecord())
 
-    def story_views(self, story_ids: Iterable[str]) -> dict[str, tuple[set[str], list[str]]]:
-        """story_view of many stories in one round trip per 500 (a feed's batch asks once); stored ones only."""
-        out: dict[str, tuple[set[str], list[str]]] = {}
+    def story_records(self, story_ids: Iterable[str]) -> dict[str, StoryRecord]:
+        """story_view of many stories, one round trip per 500 (a cycle's batch asks once)."""
+        rows: dict[str, list] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(story_ids)), 500):
-                for sid, sources, target in conn.execute(_VIEWS, {"sids": chunk}):
-                    alerted, _ = out.setdefault(sid, (set(), list(sources or [])))
-                    if target is not None:
-                        alerted.add(target)
-        return out
+                for r in conn.execute(_RECORDS, {"sids": chunk}):
+                    rows.setdefault(r[0], []).append(r)
+        return {sid: _record(found) for sid, found in rows.items() if any(r[1] == 0 for r in found)}
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
@@ -406,21 +394,25 @@ def stored_key(key: str) -> str:
 # Built once: building a statement costs more than running it.
 _ALERTED = select(t.outbox.c.target).where(t.outbox.c.story_id == bindparam("sid"), t.outbox.c.kind == "alert")
 _SOURCES = select(t.stories.c.sources).where(t.stories.c.id == bindparam("sid"))
-_VIEW = union_all(  # the story row, once per alert target (ord 0), and its items (ord = item id);
+_RECORDS = union_all(  # per story: its row once per alert target (ord 0), and its items (ord = item id);
     # sorted in Python: an ORDER BY over the union costs the database a temporary sort (~30% more)
-    select(literal(0).label("ord"), t.stories.c.title, t.stories.c.sources, t.outbox.c.target,
+    select(t.stories.c.id, literal(0).label("ord"), t.stories.c.title, t.stories.c.sources, t.outbox.c.target,
            null().label("source"), null().label("item_title"), null().label("url"))
     .select_from(t.stories.outerjoin(t.outbox, (t.outbox.c.story_id == t.stories.c.id) & (t.outbox.c.kind == "alert")))
-    .where(t.stories.c.id == bindparam("sid")),
-    select(t.items.c.id, null(), null(), null(), t.items.c.source, t.items.c.title, t.items.c.url)
-    .where(t.items.c.story_id == bindparam("sid")),
+    .where(t.stories.c.id.in_(bindparam("sids", expanding=True))),
+    select(t.items.c.story_id, t.items.c.id, null(), null(), null(), t.items.c.source, t.items.c.title, t.items.c.url)
+    .where(t.items.c.story_id.in_(bindparam("sids", expanding=True))),
 )
 
-_VIEWS = (
-    select(t.stories.c.id, t.stories.c.sources, t.outbox.c.target)
-    .select_from(t.stories.outerjoin(t.outbox, (t.outbox.c.story_id == t.stories.c.id) & (t.outbox.c.kind == "alert")))
-    .where(t.stories.c.id.in_(bindparam("sids", expanding=True)))
-)
+
+def _record(rows: list) -> StoryRecord:
+    head = [r for r in rows if r[1] == 0]  # by position: cheaper than by name, per row
+    members = sorted((r for r in rows if r[1]), key=itemgetter(1))
+    return StoryRecord(
+        head[0][2] or "", frozenset(r[4] for r in head if r[4] is not None), tuple(head[0][3] or ()),
+        tuple(StoryMember(r[5], r[6], r[7]) for r in members),
+    )
+
 
 # ---- helpers for save_update ---------------------------------------------------------------------
 
