@@ -78,8 +78,9 @@ class App:
                 raise
         self.heap.start()  # libraries, models, the restored window: out of every full collection
 
-    async def stop(self) -> None:
-        self.heap.stop()
+    async def stop(self, *, exiting: bool = False) -> None:
+        """exiting: the process ends right after, so the frozen heap is left frozen (see HeapKeeper)."""
+        self.heap.stop(exiting=exiting)
         if self.telegram is not None:
             await self.telegram.stop()
             self.telegram = None
