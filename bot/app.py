@@ -134,8 +134,9 @@ class App:
         stored_chats(self.store)
         self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
 
-    async def stop(self) -> None:
-        self.heap.stop()
+    async def stop(self, *, exiting: bool = False) -> None:
+        """exiting: the process ends right after, so the frozen heap is left frozen (see HeapKeeper)."""
+        self.heap.stop(exiting=exiting)
         if self.metrics_server is not None:
             await self.metrics_server.stop()
             self.metrics_server = None

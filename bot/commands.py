@@ -90,7 +90,7 @@ async def _run(rt: Runtime, *, once: bool) -> int:
         await app.run_forever(stop)
         return EXIT_OK
     finally:
-        await app.stop()
+        await app.stop(exiting=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -31,5 +31,9 @@ class HeapKeeper:
             gc.collect()
         gc.freeze()
 
-    def stop(self) -> None:
-        gc.unfreeze()
+    def stop(self, *, exiting: bool = False) -> None:
+        """Give the heap back to the collector, unless the process exits next: the interpreter's
+        final collections would then scan all of it for nothing (0.4 s after a `run --once` over
+        6,000 stored items), and its normal shutdown still flushes and closes everything."""
+        if not exiting:
+            gc.unfreeze()

@@ -41,3 +41,17 @@ def test_frozen_objects_still_die_by_reference_count():
         assert ref() is None
     finally:
         keeper.stop()
+
+
+def test_a_heap_stopped_for_exit_stays_frozen_and_one_stopped_in_process_is_thawed():
+    """A process that exits next skips the final full scan; one that goes on gets its collector back."""
+    keeper = HeapKeeper()
+    keeper.start()
+    keeper.stop(exiting=True)
+    try:
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    keeper.start()
+    keeper.stop()
+    assert gc.get_freeze_count() == 0

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from bot.errors import WirewatchError
 from bot.models import Item, Match, StoryAction, StoryDecision
@@ -55,6 +55,31 @@ def test_sync_config_feeds_adds_updates_and_retires(store):
     assert set(active) == {"https://b.org/rss", "https://c.org/rss"}  # admin feed kept
     assert active["https://b.org/rss"].name == "B2"
     assert len(store.feeds(active_only=False)) == 3  # retired, not deleted: history stays
+
+
+def statements(store) -> list[str]:
+    """Every SQL statement the store sends from now on (its first word, upper case)."""
+    sent: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql.split()[0].upper()))
+    return sent
+
+
+def test_sync_config_feeds_unchanged_config_only_reads(store):
+    config = [("https://a.org/rss", "A", None), ("https://b.org/rss", "", 600.0)]
+    store.sync_config_feeds(config + [("https://gone.org/rss", "G", None)], NOW)
+    store.sync_config_feeds(config, NOW)  # retires gone.org
+    sent = statements(store)
+    store.sync_config_feeds(config, NOW)
+    assert sent == ["SELECT"]
+
+
+def test_sync_config_feeds_applies_a_changed_name_or_interval(store):
+    store.sync_config_feeds([("https://a.org/rss", "A", None), ("https://b.org/rss", "B", 600.0)], NOW)
+    sent = statements(store)
+    store.sync_config_feeds([("https://a.org/rss", "A2", None), ("https://b.org/rss", "B", 900.0)], NOW)
+    assert sent.count("UPDATE") == 2
+    feeds = {f.url: (f.name, f.interval) for f in store.feeds()}
+    assert feeds == {"https://a.org/rss": ("A2", None), "https://b.org/rss": ("B", 900.0)}
 
 
 def test_due_feeds(store):

@@ -175,25 +175,26 @@ class Store:
     # ---- feeds ---------------------------------------------------------------------------------
 
     def sync_config_feeds(self, feeds: Iterable[tuple[str, str, float | None]], now: datetime) -> None:
-        """Make the config's feeds active (adding new ones, due now) and retire removed ones."""
+        """Make the config's feeds active (adding new ones, due now) and retire removed ones.
+
+        Only rows that differ are written, so a restart with an unchanged config costs one read.
+        """
         wanted = {url: (name, interval) for url, name, interval in feeds}
+        c = t.feeds.c
         with setup_transaction(self.engine) as conn:  # two at once would both insert a new feed
-            rows = conn.execute(select(t.feeds.c.id, t.feeds.c.url, t.feeds.c.config_url, t.feeds.c.origin)).all()
-            known = {}
-            for row in rows:
-                known[row.config_url or row.url] = row
+            rows = conn.execute(select(c.id, c.url, c.config_url, c.origin, c.name, c.interval, c.active)).all()
+            known = {row.config_url or row.url: row for row in rows}
             for url, (name, interval) in wanted.items():
-                if url in known:  # a feed without a configured name keeps the one its <title> gave it
-                    values = {"interval": interval, "active": True, "origin": "config"} | ({"name": name} if name else {})
-                    conn.execute(update(t.feeds).where(t.feeds.c.id == known[url].id).values(**values))
-                else:
+                if url not in known:
                     conn.execute(t.feeds.insert().values(
                         url=url, config_url=url, name=name or feed_host(url), interval=interval, origin="config",
                         active=True, next_check_at=now, created_at=now, error_count=0, items_total=0,
                     ))
-            gone = [row.id for url, row in known.items() if row.origin == "config" and url not in wanted]
+                elif values := _config_changes(known[url], name, interval):
+                    conn.execute(update(t.feeds).where(c.id == known[url].id).values(**values))
+            gone = [row.id for url, row in known.items() if row.origin == "config" and row.active and url not in wanted]
             if gone:
-                conn.execute(update(t.feeds).where(t.feeds.c.id.in_(gone)).values(active=False))
+                conn.execute(update(t.feeds).where(c.id.in_(gone)).values(active=False))
 
     def add_feed(self, url: str, name: str, origin: str, now: datetime) -> int:
         with self.engine.begin() as conn:
@@ -579,3 +580,10 @@ def _postgres_settings(dbapi_conn, _record) -> None:
 
 def window_start(now: datetime, seconds: float) -> datetime:
     return now - timedelta(seconds=seconds)
+
+
+def _config_changes(row, name: str, interval: float | None) -> dict:
+    """The columns a configured feed must change; a feed without a configured name keeps the one
+    its <title> gave it."""
+    wanted = {"interval": interval, "active": True, "origin": "config"} | ({"name": name} if name else {})
+    return {col: value for col, value in wanted.items() if getattr(row, col) != value}
