@@ -86,7 +86,11 @@ async def test_second_run_exits_1_and_sigterm_mid_tick_stops_quietly(feed_server
     path.write_text(path.read_text(encoding="utf-8").replace('timeout = "5s"', 'timeout = "120s"'), encoding="utf-8")
     running = await wirewatch("run", "-c", str(path))
     try:
-        await wait_for_items(database_url, 4)
+        # a cycle commits once every feed answered: wait until the slow feed holds the tick
+        for _ in range(600):
+            if feed_server.count("/wire.xml") and feed_server.in_flight["/slow.xml"]:
+                break
+            await asyncio.sleep(0.1)
         second = await wirewatch("run", "--once", "-c", str(path))
         out, err = await asyncio.wait_for(second.communicate(), 60)
         assert second.returncode == 1
