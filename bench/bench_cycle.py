@@ -51,7 +51,7 @@ def client_wirewatch(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
     from bot.alerts.outbox import drain
     from bot.app import App
-    from bot.cli import setup_logging
+    from bot.process import setup_logging
     from bot.runtime import load_runtime
 
     loop = asyncio.new_event_loop()

@@ -6,18 +6,12 @@ Exit codes: 0 ok, 1 bad input or config (message on stderr), 2 usage.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
 import os
-import signal
 import sys
-from pathlib import Path
 
 from bot import __version__
 from bot.errors import WirewatchError
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+from bot.process import EXIT_INPUT, EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,22 +82,3 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `wirewatch check | head -1`: the reader left early; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apscheduler", "httpx", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
-            loop.add_signal_handler(sig, stop.set)
-
-
-def config_path(args: argparse.Namespace) -> Path:
-    from bot.config import default_config_path
-
-    return default_config_path(getattr(args, "config", None))

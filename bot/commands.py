@@ -8,8 +8,8 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from bot.cli import EXIT_INPUT, EXIT_OK, config_path, install_stop_signals, setup_logging
 from bot.errors import ConfigError
+from bot.process import EXIT_INPUT, EXIT_OK, config_path, install_stop_signals, setup_logging
 from bot.runtime import Runtime, load_runtime
 
 

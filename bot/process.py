@@ -1,0 +1,36 @@
+"""What every command's process shares: exit codes, logging, stop signals, the config path.
+
+Its own module so that bot.cli (argument parsing) and bot.commands (the commands) both use it
+without importing each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INPUT = 0, 1  # and 2 for usage errors, which argparse exits with itself
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "httpx", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
+            loop.add_signal_handler(sig, stop.set)
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    from bot.config import default_config_path
+
+    return default_config_path(getattr(args, "config", None))
