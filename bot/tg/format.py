@@ -163,7 +163,7 @@ def digest_entry(alert: Alert, *, names: Mapping[str, str], zone: str, also: Seq
         title = f'<a href="{escape(alert.url, quote=True)}">{title}</a>'
     source = f"{escape(clip(alert.source, SOURCE_MAX))} · {when(alert.published, zone, tr)}"
     if also:
-        source += f" · {escape(also_line(tuple(clip(s, SOURCE_MAX) for s in also), tr))}"
+        source += f" · {escape(also_line(also, tr))}"
     return f"• <i>{topic_line(alert.topics, names)}</i>\n<b>{title}</b>\n{_line(source, tr)}"
 
 

@@ -14,11 +14,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.alerts.compose import alert_from_json
 from bot.i18n import N_
 from bot.store import chats as db
-from bot.tg.delivery import related_state
-from bot.tg.handlers_mute import mute_button
+from bot.tg.handlers_mute import alert_markup, mute_button
 from bot.tg.handlers_story import on_verdict
 from bot.tg.host import chat_tr, followed_topics, host_of, may_change, set_markup, topic_names
 from bot.tg.keyboards import (
@@ -27,7 +25,6 @@ from bot.tg.keyboards import (
     StoryVerdict,
     SubscribeToggle,
     TopicsPage,
-    alert_keyboard,
     parse_callback,
 )
 from bot.tg.topics_view import topics_page
@@ -75,8 +72,7 @@ async def _label(update: Update, context: ContextTypes.DEFAULT_TYPE, row: db.TgR
         return tr._("This chat no longer follows this alert's topics.")
     db.save_labels(host.store, row.item_id, topics, 1 if choice == "+" else 0, query.from_user.id, host.clock())
     db.set_feedback(host.store, row.id, choice)
-    story = related_state(host.store, row.chat_id, alert_from_json(row.payload))[1]  # keep a related row
-    await set_markup(query, alert_keyboard(row.id, choice, story=story))
+    await set_markup(query, alert_markup(host, row, choice))
     return tr._(TOASTS[choice]).format(topics=tr._(", ").join(topic_names(host).get(t, t) for t in topics))
 
 

@@ -124,7 +124,7 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE, row: d
         return tr._("This chat no longer follows this alert's topics.")
     names = topic_names(host)
     if step.kind == "cancel":
-        await set_markup(query, _alert_markup(host, row, row.feedback))
+        await set_markup(query, alert_markup(host, row, row.feedback))
         return tr._("Nothing muted.")
     if step.topic is None:  # the 🔕 press itself
         if len(followed) > 1:
@@ -152,7 +152,7 @@ async def _do_mute(update: Update, host: Host, row: db.TgRow, topics: list[str],
     db.mute(host.store, row.chat_id, topics, until, host.clock())
     db.set_feedback(host.store, row.id, "m")
     query = update.callback_query
-    await set_markup(query, _alert_markup(host, row, "m"))
+    await set_markup(query, alert_markup(host, row, "m"))
     shown = tr._(", ").join(topic_names(host).get(t, t) for t in topics)
     length = tr._(SPANS[step.span or "f"])
     if span:
@@ -168,7 +168,7 @@ async def _edit_notice(query, text: str) -> None:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
 
-def _alert_markup(host: Host, row: db.TgRow, chosen: str | None):
+def alert_markup(host: Host, row: db.TgRow, chosen: str | None):
     """The alert's buttons with `chosen` marked; a related alert keeps its story row."""
     story = related_state(host.store, row.chat_id, alert_from_json(row.payload))[1]
     return alert_keyboard(row.id, chosen, story=story)
