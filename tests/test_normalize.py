@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from bot.ingest.htmltext import html_to_text
 from bot.ingest.normalize import (
     canonical_url,
     content_hash,
-    html_to_text,
     item_key,
     normalize_entries,
 )
