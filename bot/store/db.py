@@ -306,6 +306,13 @@ class Store:
                     rows.setdefault(r[0], []).append(r)
         return {sid: _record(found) for sid, found in rows.items() if any(r[1] == 0 for r in found)}
 
+    def window_marker(self) -> tuple[int, int]:
+        """(newest item id, pair judgements stored): what a saved story window must still match."""
+        with self.engine.connect() as conn:
+            newest = conn.execute(select(func.max(t.items.c.id))).scalar()
+            judged = conn.execute(select(func.max(t.story_judgements.c.id))).scalar()
+        return newest or 0, judged or 0
+
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
         query = select(t.items).where(t.items.c.published >= since).order_by(t.items.c.published, t.items.c.id)

@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from bot.config import SCHEMA, StorySettings
 from bot.models import Item, StoryAction, StoryDecision
-from bot.stories import decide, score
+from bot.stories import decide, score, snapshot
 from bot.stories.features import ItemFeatures, extract
 from bot.stories.window import Member, Story, Window
 
@@ -127,6 +128,19 @@ class StoryClusterer:
             features = extract(item.title, item.body or item.summary)
             story = self._window.story(story_id)
             self._hold(item, when, story, features, identities(item, features))
+
+    def save_window(self, path: Path, marker: snapshot.Marker) -> None:
+        """Write the window as it is, for the next start (see snapshot.py)."""
+        snapshot.save(path, self._window, self.settings, marker)
+
+    def load_window(self, path: Path, marker: snapshot.Marker) -> str:
+        """Take the window saved at path if it is current: "" when taken, else why not."""
+        window, why = snapshot.load(path, self.settings, marker)
+        if window is not None and not isinstance(window, Window):
+            window, why = None, "damaged: not a story window"
+        if window is not None:
+            self._window = window
+        return why
 
     def expire(self, now: datetime) -> None:
         """Forget items older than the window before now."""
