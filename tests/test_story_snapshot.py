@@ -68,6 +68,16 @@ def test_a_snapshot_that_is_not_current_is_refused_with_the_reason(tmp_path, cha
     assert len(fresh) == 0
 
 
+def test_every_member_slot_is_saved():
+    live = StoryClusterer(default_settings())
+    decisions(live, items()[:3])
+    member = next(iter(live._window.identity.values()))
+    state = member.__getstate__()
+    assert len(state) == len(type(member).__slots__)
+    copy = pickle.loads(pickle.dumps(member))
+    assert all(getattr(copy, s) == getattr(member, s) for s in type(member).__slots__ if s != "story")
+
+
 def test_learned_thresholds_do_not_invalidate_the_window(tmp_path):
     file = tmp_path / snapshot.FILE_NAME
     live = StoryClusterer(default_settings())
