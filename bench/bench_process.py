@@ -5,7 +5,7 @@ opening and checking the database, syncing config.toml, restoring the story wind
 count. Both clients poll the same loopback farm (bench/farm.py, its own process); each cycle of
 each client is one child process, and its CPU (user + system, all threads) comes from the OS
 (os.wait4). The clients alternate within a run on farms with the same seed; the ratio is taken
-within the run.
+within the run. wirewatch's bytecode is compiled first, as pip compiles it on install.
 
 Phases: a cold first cycle, steady cycles with --share of the feeds changed, an idle cycle. Two
 windows: `fresh` (the stored items are inside the 48 h story window, so every start restores
@@ -17,6 +17,7 @@ it) and `old` (a story window of one second: the stored items are older, nothing
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -127,6 +128,7 @@ def main() -> int:
     ap.add_argument("--windows", nargs="+", default=["fresh", "old"], choices=list(WINDOWS))
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    compileall.compile_dir(ROOT / "bot", quiet=1)  # as pip does on install: users' runs read bytecode
     result, rows = {"machine": machine(), "windows": {}}, []
     for window in args.windows:
         runs = {kind: one_run(kind, window, args) for kind in ("wirewatch", "reader")}
