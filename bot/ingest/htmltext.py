@@ -18,11 +18,11 @@ from functools import lru_cache
 
 from bot.textsafe import INVISIBLE_CHARS, strip_invisible
 
-# Content that is never shown, up to its closing tag (or the end, as a browser would treat it).
-_HIDDEN_OPEN = re.compile(r"<(script|style|noscript|template)\b|<(!--)", re.I)
-_HIDDEN_CLOSE = {
-    name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "noscript", "template")
-}
+# Content that is never text, up to its closing tag (or the end, as a browser would treat it). An
+# inline SVG is drawing instructions (<g>, <path d=...>), not words of the article.
+_HIDDEN = ("script", "style", "noscript", "template", "svg")
+_HIDDEN_OPEN = re.compile(rf"<({'|'.join(_HIDDEN)})\b|<(!--)", re.I)
+_HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in _HIDDEN}
 _HIDDEN_CLOSE["!--"] = re.compile("-->")
 # Elements that end a line or a block when rendered: they become a space, not nothing.
 _BREAKING = frozenset(
@@ -35,7 +35,8 @@ _INLINE = frozenset(
     "font form frame frameset head hgroup html i input ins kbd label legend link main map mark marquee "
     "menu meta meter nav nobr noframes noscript object optgroup option output param picture progress q "
     "rp rt ruby s samp script search select small source span strike strong style sub summary sup svg "
-    "tbody template textarea tfoot thead time title track tt u var video wbr".split()
+    "tbody template textarea tfoot thead time title track tt u var video wbr "
+    "math mi mn mo ms mtext mrow msup msub msubsup mfrac msqrt mroot mtable mtr mtd semantics".split()  # MathML: its text stays
 )
 # One pass over every tag-like run; the callback decides (cheaper than a pass per kind of tag).
 _ANY_TAG = re.compile(r"</?([A-Za-z][\w.:-]*)(?=[\s/>])[^<>]*>|<![^<>]*>|<\?[^<>]*>")
