@@ -160,6 +160,7 @@ class App:
             self.clusterer.restore(self.store.items_since(since))
         else:
             self.clusterer.expire(self.clock())
+        self.heap.keep()
         self._window_saved = None if why else marker
         self._window_owned = True
 
