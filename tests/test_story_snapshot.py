@@ -78,6 +78,22 @@ def test_every_member_slot_is_saved():
     assert all(getattr(copy, s) == getattr(member, s) for s in type(member).__slots__ if s != "story")
 
 
+def test_a_failed_save_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
+    file = tmp_path / snapshot.FILE_NAME
+    live = StoryClusterer(default_settings())
+    decisions(live, items()[:10])
+    live.save_window(file, MARK)
+    before = file.read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot.pickle, "dump", full_disk)
+    with pytest.raises(OSError):
+        live.save_window(file, replace(MARK, last_item=50))
+    assert file.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [snapshot.FILE_NAME]
+
+
 def test_learned_thresholds_do_not_invalidate_the_window(tmp_path):
     file = tmp_path / snapshot.FILE_NAME
     live = StoryClusterer(default_settings())
@@ -118,3 +134,18 @@ async def test_a_restart_takes_the_saved_window_and_the_rebuild_agrees(feed_serv
         assert await paths.by_pipeline(feed_server, cfg_b, restart_after=3, keep_window=False) == replayed
     assert sum("story window rebuilt" in r.message for r in caplog.records) == 2
 
+
+
+async def test_a_window_that_cannot_be_read_or_saved_is_rebuilt_and_the_run_goes_on(feed_server, tmp_path, caplog):
+    from tests.test_run import WIRE, alerts, config, once
+
+    feed_server.set("/wire.xml", WIRE)
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    (tmp_path / "data" / snapshot.FILE_NAME).mkdir(parents=True)  # in the way of both
+    with caplog.at_level(logging.INFO, logger="bot.app"):
+        await once(path)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("story window rebuilt" in m and "unreadable" in m for m in messages)
+    assert any(r.levelno == logging.WARNING and "story window not saved" in r.getMessage() for r in caplog.records)
+    assert any(a["type"] == "alert" for a in alerts(tmp_path))
+    assert not list((tmp_path / "data").glob("*.tmp"))

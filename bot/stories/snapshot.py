@@ -58,10 +58,14 @@ def save(path: Path, window: object, settings: StorySettings, marker: Marker) ->
     """Write the window atomically (a crash mid-write leaves the old file or none)."""
     head = {"fingerprint": fingerprint(settings), "marker": asdict(marker)}
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(MAGIC + json.dumps(head).encode() + b"\n")
-        pickle.dump(window, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as f:
+            f.write(MAGIC + json.dumps(head).encode() + b"\n")
+            pickle.dump(window, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
 
 
 def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[object | None, str]:
