@@ -119,7 +119,7 @@ class Pipeline:
             if parsed.warning:
                 log.info("feed %s is malformed but usable: %s", feed.url, parsed.warning)
             bodies = await self._full_text(feed, parsed) if self._uses_full_text(feed) else None
-            return Fetched(feed, result, parsed, bodies)
+            return Fetched(feed, replace(result, body=b""), parsed, bodies)  # parsed: the bytes need not live all cycle
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
             return Fetched(feed, FetchResult(FetchStatus.ERROR), outcome=self._failed(feed, exc, None))
 
@@ -220,6 +220,7 @@ class Pipeline:
             return []
         f.feed = feed = self._named(f.feed, f.parsed)
         fresh = [i for i in self._unseen(feed, f.parsed, now) if i.key not in taken]
+        f.parsed = replace(f.parsed, entries=())  # normalized: the raw entries need not live all cycle
         taken.update(i.key for i in fresh)
         if f.bodies:  # full text replaces the teaser-only body; the summary stays the feed's
             fresh = [replace(i, body=f.bodies[i.key]) if i.key in f.bodies else i for i in fresh]
