@@ -23,6 +23,7 @@ from bot.stories import score
 from bot.stories.features import conflicting_actions
 from bot.stories.window import Member
 
+YEARS = 0  # other-years contradiction: off until tuned
 RUNNER_UP = 0.9  # a second story scoring this share of the chosen one's score: the item is torn
 MAIN_NAMES = 2  # the names a story, and an item's title, are mostly about
 TITLED_ITEM = 60  # content words up to which an item is a headline and teaser: its title says
@@ -52,6 +53,8 @@ def contradictions(item: score.Probe, cand: score.Candidate) -> tuple[str, ...]:
         what = _what(item.heads - item.names) & _what(cand.closest.marked(cand.closest.heads))
         if not what and not item.actions & cand.closest.actions:
             out.append("titles share no word of what happened")
+    if YEARS and item.years and story.years and not item.years & story.years:
+        out.append("other years")
     fewer = _fewer(item, cand.closest)
     if fewer:
         out.append(fewer)

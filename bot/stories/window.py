@@ -33,12 +33,12 @@ class Member:
     case, the item's strongest names, in the title."""
 
     __slots__ = ("seq", "key", "time", "story", "terms", "weights", "named", "plain", "leads",
-                 "heads", "sketch", "actions", "alive")
+                 "heads", "sketch", "actions", "years", "alive")
 
     def __init__(self, key: str, time: float, story: Story, vec: dict[str, float],
                  extra: Iterable[str], names: Collection[str], plain: Collection[str],
                  leads: Collection[str], heads: Collection[str], sketch: tuple[int, ...],
-                 actions: int = 0):
+                 actions: int = 0, years: int = 0):
         self.seq = 0  # set when held: the order of arrival
         self.key, self.time, self.story = key, time, story
         self.terms = tuple(map(sys.intern, (*vec, *extra)))
@@ -49,6 +49,7 @@ class Member:
         self.heads = _mask(self.terms, heads)
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
         self.actions = actions  # what happened (features.ACTION_BITS)
+        self.years = years  # the years it names (features.year_bits)
         self.alive = True
 
     def release(self) -> None:
@@ -88,7 +89,8 @@ class Story:
     Most stories have one item; until a second joins, the story reads that item's own vector
     instead of keeping a copy."""
 
-    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "_top")
+    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "years",
+                 "_top")
 
     def __init__(self, story_id: str):
         self.id = story_id
@@ -99,6 +101,7 @@ class Story:
         self.last = -math.inf  # newest member time ever seen
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
         self.actions = 0  # what its members say happened (features.ACTION_BITS), ever
+        self.years = 0  # the years its members name (features.year_bits), ever
         self._top: list[str] | None = None
 
     def change(self, member: Member, sign: int) -> None:
@@ -107,6 +110,7 @@ class Story:
         if sign > 0:
             self.last = max(self.last, member.time)
             self.actions |= member.actions
+            self.years |= member.years
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
