@@ -2,13 +2,20 @@
 
 Words shared with a story say the item is on its topic; one event needs more: nothing that
 contradicts it (another named protagonist or place on each side, an action that excludes the
-story's: killed vs captured, appointed vs dismissed) and no other story nearly as close. So:
+story's: killed vs captured, appointed vs dismissed, a year of its own) and no story that people
+said is another event nearly as close. So:
 
 - join when the confidence (the similarity over the bar for the item's length) reaches `join`,
-  nothing contradicts the story, and the runner-up story is clearly behind: the alert is edited;
+  nothing contradicts the story, and no story kept apart from it is nearly as close: the alert
+  is edited;
 - related when the closest story reaches `related` but not all of that holds: the item starts
   its own story, shown beside that one (never hidden);
 - new otherwise.
+
+An item nearly as close to a second uncontradicted story joins the closer one all the same: on
+the dev sets 95% of such items sat between two parts of one event that had split earlier (sending
+them off as related split the event a third time). Only when people said the two stories are
+different events (keep_apart) is the item torn, and shown as related.
 
 Pure: candidates and their stories in, a StoryDecision out, with a `why` that names the evidence.
 """
@@ -20,13 +27,12 @@ from dataclasses import dataclass
 
 from bot.models import StoryAction, StoryDecision
 from bot.stories import score
-from bot.stories.features import conflicting_actions
+from bot.stories.features import FIRST_YEAR, conflicting_actions
 from bot.stories.window import Member
 
-YEARS = 0  # other-years contradiction: off until tuned
-RUNNER_UP = 0.9  # a second story scoring this share of the chosen one's score: the item is torn
+RUNNER_UP = 0.9  # a story kept apart scoring this share of the chosen one's score: the item is torn
 MAIN_NAMES = 2  # the names a story, and an item's title, are mostly about
-TITLED_ITEM = 60  # content words up to which an item is a headline and teaser: its title says
+TITLED_ITEM = 25  # content words up to which an item is a headline and teaser: its title says
                   # what happened, and must share it with the story's (a full text need not)
 
 
@@ -53,8 +59,8 @@ def contradictions(item: score.Probe, cand: score.Candidate) -> tuple[str, ...]:
         what = _what(item.heads - item.names) & _what(cand.closest.marked(cand.closest.heads))
         if not what and not item.actions & cand.closest.actions:
             out.append("titles share no word of what happened")
-    if YEARS and item.years and story.years and not item.years & story.years:
-        out.append("other years")
+    if item.years and story.years and not item.years & story.years:
+        out.append(f"other years: {_years(item.years)} vs {_years(story.years)}")
     fewer = _fewer(item, cand.closest)
     if fewer:
         out.append(fewer)
@@ -64,6 +70,10 @@ def contradictions(item: score.Probe, cand: score.Candidate) -> tuple[str, ...]:
             and all(t not in item.tf for t in theirs)):
         out.append(f"other names: {', '.join(mine)} vs {', '.join(theirs)}")
     return tuple(out)
+
+
+def _years(bits: int) -> str:
+    return ", ".join(str(FIRST_YEAR + i) for i in range(bits.bit_length()) if bits >> i & 1)
 
 
 def _fewer(item: score.Probe, closest: Member | None) -> str:
@@ -103,8 +113,8 @@ def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float,
 
 def decide(weighed: Sequence[Weighed], item: score.Probe, new_id: str, limits: Thresholds,
            apart: Collection[frozenset[str]] = ()) -> StoryDecision:
-    """Join the most confident uncontradicted story that stands clear of the others; else
-    related to the closest plausible story; else new."""
+    """Join the most confident uncontradicted story unless a story kept apart from it is nearly
+    as close; else related to the closest plausible story; else new."""
     if not weighed:
         return StoryDecision(new_id, StoryAction.NEW, 0.0, ("no story shares a strong term",))
     clean = [w for w in weighed if not w.against]
@@ -130,12 +140,15 @@ def decide(weighed: Sequence[Weighed], item: score.Probe, new_id: str, limits: T
 
 def _rival(chosen: Weighed, clean: Sequence[Weighed],
            apart: Collection[frozenset[str]]) -> Weighed | None:
-    """Another uncontradicted story nearly as close, unless people said the two differ."""
+    """An uncontradicted story nearly as close that people said is another event."""
+    if not apart:
+        return None
     mine = chosen.cand.story
     for w in clean:
-        other = w.cand.story
-        if other is not mine and frozenset((mine.id, other.id)) not in apart:
-            return w if w.cand.score >= RUNNER_UP * chosen.cand.score else None
+        if w.cand.score < RUNNER_UP * chosen.cand.score:
+            return None
+        if w.cand.story is not mine and frozenset((mine.id, w.cand.story.id)) in apart:
+            return w
     return None
 
 

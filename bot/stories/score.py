@@ -177,7 +177,8 @@ def names_only(item: Probe, story: Story) -> bool:
 
 def shared_terms(vec: dict[str, float], story: Story, n: int = 5) -> list[str]:
     """The terms that contribute most to the item's similarity with a story."""
-    parts = [(w * story.weight(t), t) for t, w in vec.items()]
+    profile = story.profile()
+    parts = [(w * profile.get(t, 0.0), t) for t, w in vec.items()]
     parts = sorted((p for p in parts if p[0] > 0.0), key=lambda p: (-p[0], p[1]))
     return [t for _, t in parts[:n]]
 

@@ -143,6 +143,10 @@ class Story:
             return self.only.weight(term)
         return self.centroid.get(term, 0.0)
 
+    def profile(self) -> dict[str, float]:
+        """Term -> weight of the story's profile (a one-item story's is built on the call)."""
+        return dict(self.only.vector()) if self.only is not None else self.centroid
+
     def common(self, vec: dict[str, float], limit: int) -> list[str]:
         """Up to limit terms of vec that the story's profile holds."""
         if self.only is not None:
