@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import parse_config
-from bot.models import Item, StoryAction
+from bot.models import Item, StoryAction, StoryDecision
 from bot.stories.cluster import StoryClusterer, default_settings, story_id_for
-from bot.stories.features import cased_words, casing, extract
+from bot.stories.features import FIRST_YEAR, cased_words, casing, extract, year_bits
 
 T0 = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
 
@@ -300,6 +300,33 @@ def test_names_are_read_from_case_where_case_means_something():
     assert {"ramadi", "2023", "6th", "mh370"} <= names
     assert "apple" in plain and "police" not in names  # sentence starts say nothing
     assert extract("A", "").sketch == ()
+
+
+QUAKE_2005 = item("q1", "Earthquake flattens villages on Iran's Qeshm island",
+                  "A magnitude 5.9 earthquake struck Qeshm island in the Gulf on 27 November 2005, "
+                  "flattening villages and killing at least 10 people, officials said.")
+
+
+def test_a_year_the_story_never_names_is_another_event():
+    """Same island, same kind of event, written alike: the lead's year tells the two apart."""
+    def second(year: str) -> StoryDecision:
+        clusterer = warmed()
+        clusterer.assign(QUAKE_2005)
+        return clusterer.assign(item("q2", "Quake levels villages on Qeshm island in Iran",
+                                     f"An earthquake of magnitude 5.9 struck Iran's Qeshm island on 27 "
+                                     f"November {year}, levelling villages and killing 10, state media said.",
+                                     hours=2))
+    same, other = second("2005"), second("2008")
+    assert same.action is StoryAction.JOIN, same.why
+    assert other.action is not StoryAction.JOIN
+    assert "other years: 2008 vs 2005" in other.why, other.why
+
+
+def test_years_are_read_from_the_title_and_lead_only():
+    lead = "Rescuers reached the island on Monday. " * 20  # 120 words: past the first 100
+    assert extract("Quake hits Qeshm in 2005", "").years == extract("Qeshm quake", "It was 2005.").years
+    assert extract("Qeshm quake", lead + "The last one was in 1990.").years == 0
+    assert year_bits(["1949", "2050", "12345", "2005"]) == 1 << (2005 - FIRST_YEAR)
 
 
 def test_story_settings_come_from_the_stories_table():
