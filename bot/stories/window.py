@@ -43,10 +43,11 @@ class Member:
         self.key, self.time, self.story = key, time, story
         self.terms = tuple(map(sys.intern, (*vec, *extra)))
         self.weights = array("f", vec.values())
-        self.named = _mask(self.terms, names)
-        self.plain = _mask(self.terms, plain)
-        self.leads = _mask(self.terms, leads)
-        self.heads = _mask(self.terms, heads)
+        position = {t: i for i, t in enumerate(self.terms)}
+        self.named = _mask(position, names)
+        self.plain = _mask(position, plain)
+        self.leads = _mask(position, leads)
+        self.heads = _mask(position, heads)
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
         self.actions = actions  # what happened (features.ACTION_BITS)
         self.years = years  # the years it names (features.year_bits)
@@ -65,8 +66,14 @@ class Member:
         return zip(self.terms, self.weights, strict=False)
 
     def marked(self, mask: int) -> tuple[str, ...]:
-        """The terms a bitmask marks."""
-        return tuple(t for i, t in enumerate(self.terms) if mask >> i & 1) if mask else ()
+        """The terms a bitmask marks, in term order (one step per marked term, not per term)."""
+        out = []
+        terms = self.terms
+        while mask:
+            low = mask & -mask
+            out.append(terms[low.bit_length() - 1])
+            mask ^= low
+        return tuple(out)
 
     def dot(self, vec: dict[str, float]) -> float:
         """Dot product with a vector (map stops at the shorter weights: terms also holds extras)."""
@@ -298,16 +305,16 @@ class Window:
         """Held items within the window around time that share the strongest terms of vec, with
         their dot product. Candidates come from the newest postings of the strongest terms (a
         bounded number in all); the MAX_MEMBERS that share the most of them are compared in full."""
-        shared: Counter[Member] = Counter()
+        scan: list[Member] = []
         budget = SCAN_BUDGET
         for t in vec:
             postings = self.postings.get(t)
             if postings:
-                shared.update(postings[-TERM_SCAN:])
+                scan += postings[-TERM_SCAN:]
                 budget -= min(len(postings), TERM_SCAN)
                 if budget <= 0:
                     break
-        best = shared.most_common(MAX_MEMBERS)  # ties: the first met, i.e. strongest term, oldest
+        best = Counter(scan).most_common(MAX_MEMBERS)  # ties: the first met, i.e. strongest term, oldest
         return {m: m.dot(vec) for m, _ in best if m.alive and abs(m.time - time) <= self.span}
 
 
@@ -321,6 +328,11 @@ def count(table: dict[str, int], terms: tuple[str, ...], step: int) -> None:
             table.pop(t, None)
 
 
-def _mask(terms: tuple[str, ...], marked: Collection[str]) -> int:
+def _mask(position: dict[str, int], marked: Collection[str]) -> int:
     """Bitmask of the terms (by position) that are in marked."""
-    return sum(1 << i for i, t in enumerate(terms) if t in marked)
+    mask = 0
+    for t in marked:
+        i = position.get(t)
+        if i is not None:
+            mask |= 1 << i
+    return mask
