@@ -35,10 +35,12 @@ def test_no_event_is_hidden_in_published_order():
 
 def test_re_timed_orders_hide_at_most_what_was_measured():
     """Re-timed, a story's first item is any of its items (a follow-up may come first): measured
-    0 hidden events in 6 of these 8 orders and 1 in the other two; this keeps it there."""
+    0 hidden events in 7 of these 8 orders and 1 in the other (an "Islamic State claims the
+    Ramadi market attack" follow-up, first of its event, joins a killing in Ramadi on "Ramadi,
+    Islamic State, killed"); this keeps it there."""
     report = eval_orders(*regional(), default_settings(), orders=8, seed=0, retime=True)
     hidden = [len(r.hidden) for r in report.reports]
-    assert max(hidden) <= 1 and sum(hidden) <= 2, report.worst.format_text()
+    assert sum(hidden) <= 1, report.worst.format_text()
 
 
 @pytest.mark.parametrize("story", MUST_MERGE)
