@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import parse_config
 from bot.models import Item, StoryAction, StoryDecision
+from bot.stories import decide
 from bot.stories.cluster import StoryClusterer, default_settings, story_id_for
 from bot.stories.features import FIRST_YEAR, cased_words, casing, extract, year_bits
 
@@ -307,19 +308,23 @@ QUAKE_2005 = item("q1", "Earthquake flattens villages on Iran's Qeshm island",
                   "flattening villages and killing at least 10 people, officials said.")
 
 
-def test_a_year_the_story_never_names_is_another_event():
-    """Same island, same kind of event, written alike: the lead's year tells the two apart."""
-    def second(year: str) -> StoryDecision:
-        clusterer = warmed()
+def test_a_year_the_story_never_names_is_another_event_unless_outweighed():
+    """Same island, same kind of event, written alike: the lead's year tells the two apart, until
+    the confidence outweighs it (decide.OUTWEIGHED); a join then names the year it outweighed."""
+    def second(year: str, **settings) -> StoryDecision:
+        clusterer = warmed(**settings)
         clusterer.assign(QUAKE_2005)
         return clusterer.assign(item("q2", "Quake levels villages on Qeshm island in Iran",
                                      f"An earthquake of magnitude 5.9 struck Iran's Qeshm island on 27 "
                                      f"November {year}, levelling villages and killing 10, state media said.",
                                      hours=2))
-    same, other = second("2005"), second("2008")
+    strict = {"threshold": 0.6, "title_threshold": 0.25}  # confidences below the year's 1.5
+    same, other = second("2005", **strict), second("2008", **strict)
     assert same.action is StoryAction.JOIN, same.why
-    assert other.action is not StoryAction.JOIN
-    assert "other years: 2008 vs 2005" in other.why, other.why
+    assert other.action is StoryAction.RELATED and "other years: 2008 vs 2005" in other.why, other.why
+    close = second("2008")
+    assert close.action is StoryAction.JOIN and close.score >= decide.OUTWEIGHED["years"]
+    assert "outweighed: other years: 2008 vs 2005" in close.why, close.why
 
 
 def test_years_are_read_from_the_title_and_lead_only():
