@@ -3,16 +3,17 @@
     python bench/tune_stories.py --data ../shared/data/stories                # score the defaults
     python bench/tune_stories.py --data ../shared/data/stories --grid         # search GRID
 
-Protocols (all streaming, no labels seen; bot.stories.evaluate):
-  ecb A->B  choose on ECB+ topics 1-11, score topics 12-22; and B->A the reverse. Each side is
-            scored over ORDERS shuffled orders (ECB+ has no dates: the order is the file's), mean
-            and worst.
-  uci       UCI News dev headlines re-timed (--retime: stories interleaved over a day), ORDERS
-            orders, mean and worst.
-Every score is B-cubed; hidden events (first items of a gold story that joined another) are
-summed over the orders. The grid objective is precision first: settings whose mean B-cubed
-precision is below PRECISION on a tuning side are dropped, and the rest are ranked by mean F1 of
-that ECB+ side and of UCI re-timed. The feature extractor is memoized (a pure function).
+Sets (all streamed, no labels seen; bot.stories.evaluate), each scored over ORDERS orders:
+  A, B      ECB+ topics 1-11 and 12-22, shuffled (ECB+ has no dates: the order is the file's)
+  uci       UCI News dev headlines re-timed (--retime: stories interleaved over a day)
+  U1, U2    the same, halves by gold story (alternate stories in sorted order)
+  regional  tests/fixtures/stories-regional.jsonl, re-timed
+Every score is B-cubed (mean of the orders, and the worst order), with hidden events (first items
+of a gold story that joined another), split events and related decisions per order. The grid is
+chosen on one side (A + U1 + regional, or B + U2 + regional) and scored on the other: fewest
+hidden events first (within HIDDEN_SLACK per order), then mean precision >= PRECISION on the ECB+
+half, then mean F1 of the ECB+ and UCI halves. "module.NAME" keys of GRID set module constants
+(decide.TITLED_ITEM). The feature extractor is memoized (a pure function).
 """
 
 from __future__ import annotations
