@@ -291,10 +291,10 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     "stories": {
         "window": (_positive(_duration), "48h"),
         "threshold": (_fraction, 0.33),
-        "title_threshold": (_fraction, 0.09),
+        "title_threshold": (_fraction, 0.12),
         "copy_threshold": (_fraction, 0.6),
         "time_scale": (_positive(_duration), "6h"),
-        "name_weight": (_positive(_num), 2.0),
+        "name_weight": (_positive(_num), 1.5),
         "centroid_weight": (_fraction, 0.8),
         "conflict_penalty": (_fraction, 0.4),
         "max_terms": (_positive(_int), 40),

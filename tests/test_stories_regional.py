@@ -33,12 +33,14 @@ def test_no_event_is_hidden_in_published_order():
     assert report.hidden == (), report.format_text()
 
 
-def test_re_timed_orders_hide_at_most_what_was_measured():
-    """Re-timed, a story's first item is any of its items (a follow-up may come first): measured
-    0 hidden events in 6 of these 8 orders and 1 in the other two; this keeps it there."""
+def test_re_timed_orders_hide_no_event():
+    """Re-timed, a story's first item is any of its items (a follow-up may come first). Measured 0
+    hidden events in these 8 orders and in 8 more (seed 100); with name_weight 2.0 one order hid an
+    "Islamic State claims the Ramadi market attack" follow-up, first of its event, in a killing in
+    Ramadi ("Ramadi, Islamic State, killed")."""
     report = eval_orders(*regional(), default_settings(), orders=8, seed=0, retime=True)
     hidden = [len(r.hidden) for r in report.reports]
-    assert max(hidden) <= 1 and sum(hidden) <= 2, report.worst.format_text()
+    assert sum(hidden) == 0, report.worst.format_text()
 
 
 @pytest.mark.parametrize("story", MUST_MERGE)

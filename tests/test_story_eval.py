@@ -177,8 +177,8 @@ def test_orders_report_the_mean_and_the_worst():
 # The floor: what the defaults achieve on the dev sets in file order (`wirewatch eval clusters`),
 # minus a small margin; precision first: a fold of two events hides one of them.
 DEV_FLOOR = {
-    "ecbplus-dev.jsonl": {"f1": 0.74, "precision": 0.93},
-    "uci-news-dev.jsonl": {"f1": 0.64, "precision": 0.92},
+    "ecbplus-dev.jsonl": {"f1": 0.74, "precision": 0.93},  # measured P 0.939 F1 0.748
+    "uci-news-dev.jsonl": {"f1": 0.62, "precision": 0.95},  # measured P 0.959 F1 0.635
 }
 
 

@@ -45,6 +45,7 @@ class Probe:
     time: float
     title_names: tuple[str, ...] = ()  # names in the title, strongest first: who and where
     actions: int = 0  # what the title and lead say happened (features.ACTION_BITS)
+    years: int = 0  # the years it names (features.year_bits)
 
 
 def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
@@ -54,7 +55,7 @@ def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
     leads = frozenset(lead_names(vec, names)[:CONFLICT_NAMES])
     title_names = tuple(t for t in vec if t in names and t in features.heads)
     return Probe(vec, features.tf, features.heads, features.length, names, leads, common,
-                 features.sketch, time, title_names, features.actions)
+                 features.sketch, time, title_names, features.actions, features.years)
 
 
 @dataclass
@@ -176,7 +177,8 @@ def names_only(item: Probe, story: Story) -> bool:
 
 def shared_terms(vec: dict[str, float], story: Story, n: int = 5) -> list[str]:
     """The terms that contribute most to the item's similarity with a story."""
-    parts = [(w * story.weight(t), t) for t, w in vec.items()]
+    profile = story.profile()
+    parts = [(w * profile.get(t, 0.0), t) for t, w in vec.items()]
     parts = sorted((p for p in parts if p[0] > 0.0), key=lambda p: (-p[0], p[1]))
     return [t for _, t in parts[:n]]
 

@@ -34,33 +34,35 @@ class Member:
     case, the item's strongest names, in the title."""
 
     __slots__ = ("seq", "key", "time", "story", "terms", "weights", "named", "plain", "leads",
-                 "heads", "sketch", "actions", "alive")
+                 "heads", "sketch", "actions", "years", "alive")
 
     def __init__(self, key: str, time: float, story: Story, vec: dict[str, float],
                  extra: Iterable[str], names: Collection[str], plain: Collection[str],
                  leads: Collection[str], heads: Collection[str], sketch: tuple[int, ...],
-                 actions: int = 0):
+                 actions: int = 0, years: int = 0):
         self.seq = 0  # set when held: the order of arrival
         self.key, self.time, self.story = key, time, story
         self.terms = tuple(map(sys.intern, (*vec, *extra)))
         self.weights = array("f", vec.values())
-        self.named = _mask(self.terms, names)
-        self.plain = _mask(self.terms, plain)
-        self.leads = _mask(self.terms, leads)
-        self.heads = _mask(self.terms, heads)
+        position = {t: i for i, t in enumerate(self.terms)}
+        self.named = _mask(position, names)
+        self.plain = _mask(position, plain)
+        self.leads = _mask(position, leads)
+        self.heads = _mask(position, heads)
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
         self.actions = actions  # what happened (features.ACTION_BITS)
+        self.years = years  # the years it names (features.year_bits)
         self.alive = True
 
     def __getstate__(self) -> tuple:
         """Every slot in order, weights as bytes: the saved window (snapshot.py) pickles in half the
         time of the default (a dict per item). A new slot goes here too (a test checks)."""
         return (self.seq, self.key, self.time, self.story, self.terms, self.weights.tobytes(), self.named,
-                self.plain, self.leads, self.heads, self.sketch, self.actions, self.alive)
+                self.plain, self.leads, self.heads, self.sketch, self.actions, self.years, self.alive)
 
     def __setstate__(self, state: tuple) -> None:
         (self.seq, self.key, self.time, self.story, self.terms, weights, self.named, self.plain,
-         self.leads, self.heads, self.sketch, self.actions, self.alive) = state
+         self.leads, self.heads, self.sketch, self.actions, self.years, self.alive) = state
         self.weights = array("f", weights)
 
     def release(self) -> None:
@@ -76,8 +78,14 @@ class Member:
         return zip(self.terms, self.weights, strict=False)
 
     def marked(self, mask: int) -> tuple[str, ...]:
-        """The terms a bitmask marks."""
-        return tuple(t for i, t in enumerate(self.terms) if mask >> i & 1) if mask else ()
+        """The terms a bitmask marks, in term order (one step per marked term, not per term)."""
+        out = []
+        terms = self.terms
+        while mask:
+            low = mask & -mask
+            out.append(terms[low.bit_length() - 1])
+            mask ^= low
+        return tuple(out)
 
     def dot(self, vec: dict[str, float]) -> float:
         """Dot product with a vector (map stops at the shorter weights: terms also holds extras)."""
@@ -100,7 +108,8 @@ class Story:
     Most stories have one item; until a second joins, the story reads that item's own vector
     instead of keeping a copy."""
 
-    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "_top")
+    __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "years",
+                 "_top")
 
     def __init__(self, story_id: str):
         self.id = story_id
@@ -111,6 +120,7 @@ class Story:
         self.last = -math.inf  # newest member time ever seen
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
         self.actions = 0  # what its members say happened (features.ACTION_BITS), ever
+        self.years = 0  # the years its members name (features.year_bits), ever
         self._top: list[str] | None = None
 
     def change(self, member: Member, sign: int) -> None:
@@ -119,6 +129,7 @@ class Story:
         if sign > 0:
             self.last = max(self.last, member.time)
             self.actions |= member.actions
+            self.years |= member.years
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
@@ -150,6 +161,10 @@ class Story:
         if self.only is not None:
             return self.only.weight(term)
         return self.centroid.get(term, 0.0)
+
+    def profile(self) -> dict[str, float]:
+        """Term -> weight of the story's profile (a one-item story's is built on the call)."""
+        return dict(self.only.vector()) if self.only is not None else self.centroid
 
     def common(self, vec: dict[str, float], limit: int) -> list[str]:
         """Up to limit terms of vec that the story's profile holds."""
@@ -302,16 +317,16 @@ class Window:
         """Held items within the window around time that share the strongest terms of vec, with
         their dot product. Candidates come from the newest postings of the strongest terms (a
         bounded number in all); the MAX_MEMBERS that share the most of them are compared in full."""
-        shared: Counter[Member] = Counter()
+        scan: list[Member] = []
         budget = SCAN_BUDGET
         for t in vec:
             postings = self.postings.get(t)
             if postings:
-                shared.update(postings[-TERM_SCAN:])
+                scan += postings[-TERM_SCAN:]
                 budget -= min(len(postings), TERM_SCAN)
                 if budget <= 0:
                     break
-        best = shared.most_common(MAX_MEMBERS)  # ties: the first met, i.e. strongest term, oldest
+        best = Counter(scan).most_common(MAX_MEMBERS)  # ties: the first met, i.e. strongest term, oldest
         return {m: m.dot(vec) for m, _ in best if m.alive and abs(m.time - time) <= self.span}
 
 
@@ -331,6 +346,11 @@ def count(table: dict[str, int], terms: tuple[str, ...], step: int) -> None:
             table.pop(t, None)
 
 
-def _mask(terms: tuple[str, ...], marked: Collection[str]) -> int:
+def _mask(position: dict[str, int], marked: Collection[str]) -> int:
     """Bitmask of the terms (by position) that are in marked."""
-    return sum(1 << i for i, t in enumerate(terms) if t in marked)
+    mask = 0
+    for t in marked:
+        i = position.get(t)
+        if i is not None:
+            mask |= 1 << i
+    return mask
