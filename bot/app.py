@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy.exc import DatabaseError
 
 from bot.alerts.outbox import Sink, drain
@@ -30,6 +33,8 @@ from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
 from bot.store.chats import stored_chats
+from bot.scale.locks import RoleLock, lock_all, lock_core
+from bot.store import handover
 from bot.store.db import Store, unreadable
 from bot.store.lock import InstanceLock
 from bot.stories.cluster import StoryClusterer
@@ -54,7 +59,7 @@ class App:
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
                  telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0, exclusive: bool = False,
                  registry: CollectorRegistry | None = None,
-                 clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer):
+                 clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer, role: str = "all"):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._new_clusterer = clusterer
         self._fingerprint = _fingerprint(runtime)
@@ -65,7 +70,9 @@ class App:
         self._unredact: Callable[[], None] = lambda: None
         self._notices: list[tuple[int | None, str]] = []  # (chat, or None: the admin chat; HTML text) to send
         self.exclusive = exclusive  # `run`: hold the database's instance lock while running
-        self._lock: InstanceLock | None = None
+        self.role = role  # all | core (run --role; pollers are bot.scale.poller)
+        self._lock: InstanceLock | RoleLock | None = None
+        self.lost_lock = asyncio.Event()  # core: the lock's connection died, a standby may hold it now
         self._ticking: asyncio.Task | None = None
         self._stopping = False
         self.metrics = Metrics(registry or CollectorRegistry())
@@ -84,7 +91,7 @@ class App:
             raise
         if self.exclusive:
             try:
-                self._lock = self.store.lock_instance()
+                self._lock = await self._take_lock(cfg.bot.database_url)
             except BaseException:
                 self.store.close()
                 self._unredact()
@@ -101,6 +108,8 @@ class App:
                                  clusterer=CountedClusterer(self.clusterer, self.metrics),
                                  runtime=self.runtime, clock=self.clock, parser=self.parser)
         self.metrics.watch_store(self.store, self.clock)
+        if self.role == "core":
+            self.metrics.registry.register(LagCollector(self))
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -122,6 +131,19 @@ class App:
                 await self.stop()
                 raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
         self.heap.start()  # libraries, models, the restored window: out of every full collection
+
+    async def _take_lock(self, url: str) -> InstanceLock | RoleLock:
+        """all: the instance lock (and, on PostgreSQL, no poller running); core: the core lock,
+        waiting as a standby while another core holds it."""
+        if self.role == "core":
+            return await lock_core(url)
+        if self.store.engine.dialect.name == "sqlite":
+            return self.store.lock_instance()
+        return lock_all(url)
+
+    def core_lag(self) -> float | None:
+        """Seconds the oldest item handed over by a poller has waited (core only; else None)."""
+        return handover.lag(self.store.engine, self.clock()) if self.role == "core" else None
 
     def _load_state(self) -> None:
         """The story window back from the store (state survives restarts), then the config's feeds
@@ -186,8 +208,11 @@ class App:
 
     async def cycle(self, *, every_feed: bool = False) -> CycleReport:
         """Poll due feeds (or every feed: run --once, which then delivers all it queued), then deliver."""
-        due = None if every_feed else self.clock()
-        report = await self.pipeline.poll(self.store.feeds(due_before=due))
+        if self.role == "core":
+            report = await self._take_handover()
+        else:
+            due = None if every_feed else self.clock()
+            report = await self.pipeline.poll(self.store.feeds(due_before=due))
         self.last_cycle, self.last_cycle_end = report, self.clock()
         self.metrics.cycle_done(report.seconds, sum(o.new_items for o in report.outcomes), self.last_cycle_end)
         self.heap.after_cycle()
@@ -195,6 +220,17 @@ class App:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
         await self.deliver(everything=every_feed)
         return report
+
+    async def _take_handover(self) -> CycleReport:
+        """The core's cycle: what pollers handed over, pass by pass while passes come back full
+        (a backlog), within about one tick so delivery is never long behind."""
+        started, outcomes = time.monotonic(), []
+        while True:
+            report = self.pipeline.take_handover()
+            outcomes += report.outcomes
+            if report.handed < handover.BATCH or time.monotonic() - started > self.runtime.config.polling.tick:
+                return CycleReport(outcomes, time.monotonic() - started, handed=report.handed)
+            await asyncio.sleep(0)
 
     def check_token(self) -> None:
         """Stop (exit 1) once the Bot API refused the token: a bot that cannot poll or send
@@ -215,6 +251,9 @@ class App:
 
     async def tick(self) -> None:
         """One scheduler tick: apply edited config/rules, then poll what is due."""
+        if self.role == "core" and not self._lock.alive():
+            self.lost_lock.set()  # run_forever stops: a standby may hold the lock by now
+            return
         self.reload_if_changed()
         await self.announce()
         self._ticking = asyncio.current_task()
@@ -329,7 +368,7 @@ class App:
                           next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK))
         scheduler.start()
         delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
-        waits = [asyncio.ensure_future(stop.wait())]
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.lost_lock.wait())]
         if self.telegram is not None:
             waits.append(asyncio.ensure_future(self.telegram.refused.wait()))
         try:
@@ -343,6 +382,9 @@ class App:
             if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
                 await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
         self.check_token()
+        if self.lost_lock.is_set():
+            raise WirewatchError("lost the core lock (its database connection died): stopped, so that only "
+                                 "one core works; restart to stand by again")
 
 
     async def prune_old(self) -> int:
@@ -370,6 +412,17 @@ class App:
         if not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+class LagCollector(Collector):
+    """Read at scrape time (core): how long the oldest handed-over item has waited, rows waiting."""
+
+    def __init__(self, app: App):
+        self.app = app
+
+    def collect(self):
+        yield GaugeMetricFamily("wirewatch_core_lag_seconds", "Age of the oldest item handed over by a poller "
+                                "and not processed by the core yet (0: none)", value=self.app.core_lag() or 0.0)
 
 
 def _fingerprint(runtime: Runtime) -> tuple:

@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, WirewatchError
 from bot.process import EXIT_INPUT, EXIT_OK, config_path, install_stop_signals, setup_logging
 from bot.runtime import Runtime, load_runtime
 
@@ -67,14 +67,34 @@ def _redact(url: str) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot until stopped, or one cycle of every feed with --once."""
     rt = load_runtime(config_path(args))
+    role = getattr(args, "role", "all")
+    if problem := role_problem(rt, role, args.once):
+        raise WirewatchError(problem)
     setup_logging(rt.config.bot.log_level)
-    return asyncio.run(_run(rt, once=args.once))
+    return asyncio.run(_run(rt, once=args.once, role=role))
 
 
-async def _run(rt: Runtime, *, once: bool) -> int:
+def role_problem(rt: Runtime, role: str, once: bool) -> str | None:
+    """Why this role cannot run with this config (None: it can)."""
+    if role == "all":
+        return None
+    if rt.config.bot.database_url.startswith("sqlite"):
+        return (f"--role {role} needs PostgreSQL: on SQLite (bot.database_url) wirewatch runs as one process, "
+                "--role all (see README, Running on several machines)")
+    if once:
+        return "--once is one whole cycle in one process: use it with --role all"
+    return None
+
+
+async def _run(rt: Runtime, *, once: bool, role: str = "all") -> int:
     from bot.app import App
 
-    app = App(rt, exclusive=True)  # one instance per database; --once refuses too, it never waits
+    if role == "poller":
+        from bot.scale.poller import Poller
+
+        app = Poller(rt)
+    else:  # one instance per database; --once refuses too, it never waits; a second core stands by
+        app = App(rt, exclusive=True, role=role)
     await app.start()
     try:
         if once:

@@ -8,6 +8,10 @@ transaction. Feeds with nothing new (most of them) have their states written tog
 Each feed's steps, fetch to commit, are guarded: whatever one raises is recorded on that feed as
 its error (with backoff and the admin's failing notice) and the other feeds and the delivery carry
 on. A full disk holds all work instead (see bot/failures.py).
+
+Split over processes (`run --role poller|core`, bot/scale/), a poller stops after normalize and
+hands each feed's new items over with the feed's state (poll(..., hand_over=True)); the core runs
+the rest on what the pollers handed over (take_handover), clustering in published order as here.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from bot.ingest.parsepool import InlineParser, ParsePool
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
 from bot.runtime import Runtime
+from bot.store import handover
 from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
 from bot.stories.cluster import StoryClusterer
 
@@ -55,12 +60,15 @@ class Fetched:
     bodies: dict[str, str] | None = None  # full text by item key
     outcome: FeedOutcome | None = None  # set once the feed has failed: nothing more is done
     everything_quiet: bool = False  # /addfeed's baseline: stored, never alerted
+    handed: Sequence[tuple[Item, bool]] | None = None  # the core: items a poller handed over, quiet or not
+    handover_ids: tuple[int, ...] = ()  # ... and the rows they came in
 
 
 @dataclass
 class CycleReport:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    handed: int = 0  # the core: hand-over rows this pass took
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -78,14 +86,16 @@ class Pipeline:
         self.bugs = OnceLog(log)
         self.disk = DiskFull(log, clock)
 
-    async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
-        """Update these feeds (the fetcher enforces global and per-host limits)."""
+    async def poll(self, feeds: Sequence[FeedRow], *, hand_over: bool = False) -> CycleReport:
+        """Update these feeds (the fetcher enforces global and per-host limits); hand_over: a
+        poller's, which stores each feed's new items for the core instead of matching them."""
         started = time.monotonic()
         if self.disk.holding():  # nothing fetched, so nothing is lost; retried when the hold ends
             return CycleReport([], time.monotonic() - started)
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
+        ingest = self._hand_over if hand_over else self._ingest
         try:
-            outcomes = self._ingest(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
+            outcomes = ingest(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
         finally:
             saved = self._save_quiet(quiet)
         statuses = {o.status for o in outcomes}
@@ -93,6 +103,34 @@ class Pipeline:
         if wrote and "held" not in statuses:  # every write went through: there is space again
             self.disk.clear()
         return CycleReport(outcomes, time.monotonic() - started)
+
+    def take_handover(self, limit: int = handover.BATCH) -> CycleReport:
+        """The core's pass: the oldest rows pollers handed over, matched, clustered and stored."""
+        started = time.monotonic()
+        rows = handover.pending(self.store.engine, limit)
+        feeds = handover.feed_rows(self.store.engine, {r.feed_id for r in rows})
+        by_feed: dict[int, list[handover.Handed]] = {}
+        for row in rows:  # a feed's rows in arrival order, its items in that order
+            by_feed.setdefault(row.feed_id, []).append(row)
+        fetched = [Fetched(feeds[fid], FetchResult(FetchStatus.NEW), handed=[i for r in got for i in r.items],
+                           handover_ids=tuple(r.id for r in got)) for fid, got in by_feed.items() if fid in feeds]
+        return CycleReport(self._ingest(fetched, None) if fetched else [], time.monotonic() - started, len(rows))
+
+    def _hand_over(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]]) -> list[FeedOutcome]:
+        """A poller's ingest: each feed's unseen items and state, for the core, in one transaction."""
+        now, taken = self.clock(), set()
+        for f in fetched:
+            fresh = self._guard(f, quiet, self._fresh, f, now, taken)
+            if f.outcome is None and not fresh:
+                self._guard(f, quiet, self._finish, f, [], quiet)
+            elif f.outcome is None:
+                self._guard(f, quiet, self._send, f, fresh)
+        return [f.outcome for f in fetched]
+
+    def _send(self, f: Fetched, fresh: list[tuple[Item, bool]]) -> None:
+        state = self._state(f.feed, f.result, f.parsed.ttl_minutes if f.parsed else None)
+        handover.hand_over(self.store.engine, f.feed.id, state, fresh, state.checked_at)
+        f.outcome = FeedOutcome(f.feed, f.result.status.value, len(fresh))
 
     async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
@@ -148,12 +186,29 @@ class Pipeline:
         try:
             return step(*args)
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
-            f.outcome = self._failed(f.feed, exc, quiet)
+            f.outcome = self._failed_handed(f, exc) if f.handover_ids else self._failed(f.feed, exc, quiet)
             return None
 
     def _finish(self, f: Fetched, processed: list[ProcessedItem], quiet) -> None:
+        if f.handover_ids:  # the core: the feed's state is the poller's, already written
+            handover.commit(self.store.engine, f.feed.id, f.handover_ids, processed, self.clock())
+            alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)
+            f.outcome = FeedOutcome(f.feed, "new", len(processed), alerts)
+            return
         ttl = f.parsed.ttl_minutes if f.parsed else None
         f.outcome = self._record(f.feed, f.result, processed, ttl, quiet)
+
+    def _failed_handed(self, f: Fetched, exc: Exception) -> FeedOutcome:
+        """The core failed to store a feed's handed-over rows: kept for the next pass (a few times)."""
+        if is_disk_full(exc):
+            self.disk.hold("polling")
+        else:
+            self.bugs.report(f.feed.url, f.feed.id, exc)
+        try:
+            handover.fail(self.store.engine, f.handover_ids, describe(exc))
+        except Exception:  # noqa: BLE001 - the rows stay pending: retried as they are
+            log.exception("hand-over rows %s of feed %s not marked failed", f.handover_ids, f.feed.url)
+        return FeedOutcome(f.feed, "held" if is_disk_full(exc) else "error", error=describe(exc))
 
     def _failed(self, feed: FeedRow, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
         if is_disk_full(exc):
@@ -216,6 +271,11 @@ class Pipeline:
         """The feed's items not stored yet nor taken by another feed this cycle, each with whether
         it is quiet: stored, not alerted (a new feed's backfill, /addfeed's or an import's baseline,
         an item older than retention)."""
+        if f.handed is not None:  # the core: normalized, named and judged quiet by the poller
+            quiet = {i.key: q for i, q in f.handed}
+            fresh = [i for i in self.store.unseen([i for i, _ in f.handed]) if i.key not in taken]
+            taken.update(i.key for i in fresh)
+            return [(i, quiet[i.key]) for i in fresh]
         if f.parsed is None:
             return []
         f.feed = feed = self._named(f.feed, f.parsed)
@@ -267,18 +327,8 @@ class Pipeline:
 
     def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
                 ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
-        now, failed = self.clock(), result.status is FetchStatus.ERROR
-        polling = self.runtime.config.polling
-        due = next_check_at(
-            now, base_interval=feed.interval or polling.interval, settings=polling,
-            error_count=feed.error_count + 1 if failed else 0, max_age=result.max_age,
-            retry_after=result.retry_after, ttl_minutes=ttl or feed.ttl_minutes, rng=self.rng,
-        )
-        state = FeedState(
-            checked_at=now, next_check_at=due, status=result.status.value, error=result.error,
-            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
-            ttl_minutes=ttl, moved_to=result.final_url,
-        )
+        failed = result.status is FetchStatus.ERROR
+        state = self._state(feed, result, ttl)
         if processed or quiet is None:
             self.store.save_update(feed.id, state, processed)
         else:
@@ -287,3 +337,18 @@ class Pipeline:
             log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count + 1, result.error)
         alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)  # items, not targets
         return FeedOutcome(feed, result.status.value, len(processed), alerts, result.error)
+
+    def _state(self, feed: FeedRow, result: FetchResult, ttl: int | None) -> FeedState:
+        """The feed's state after this fetch: validators, status, and when it is due again."""
+        now, failed = self.clock(), result.status is FetchStatus.ERROR
+        polling = self.runtime.config.polling
+        due = next_check_at(
+            now, base_interval=feed.interval or polling.interval, settings=polling,
+            error_count=feed.error_count + 1 if failed else 0, max_age=result.max_age,
+            retry_after=result.retry_after, ttl_minutes=ttl or feed.ttl_minutes, rng=self.rng,
+        )
+        return FeedState(
+            checked_at=now, next_check_at=due, status=result.status.value, error=result.error,
+            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
+            ttl_minutes=ttl, moved_to=result.final_url,
+        )

@@ -1,0 +1,119 @@
+"""The job engine of the pollers: procrastinate (PostgreSQL-native, asyncio; see docs/scale-out.md).
+
+Three tasks, in the queue `wirewatch`:
+- `dispatch`, periodic (every polling.tick; deferred once per tick across all pollers, as the
+  engine's periodic jobs are unique per timestamp): due feeds grouped by host, one `poll` job per
+  host that has none waiting or running.
+- `poll(feed_ids)`: one host's due feeds, claimed, fetched, parsed and handed over. The job's
+  `lock` is the host, so one poller at a time fetches a host (the per-host limit holds across
+  pollers) and one job at a time can claim a feed; its `queueing_lock` keeps one waiting per host.
+- `recover`, periodic: the jobs of pollers that stopped sending heartbeats (killed, cut off) are
+  failed, which frees their host's lock; their feeds were leased, and are due again one interval
+  after they were claimed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import procrastinate
+from procrastinate.jobs import Status
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.store.lock import setup_transaction
+
+log = logging.getLogger(__name__)
+QUEUE = "wirewatch"
+POLL = "wirewatch.poll"
+
+
+def conninfo(database_url: str) -> str:
+    """libpq's form of the SQLAlchemy URL (postgresql+psycopg://... -> postgresql://...)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def every(seconds: float) -> str:
+    """A cron (seconds last, as croniter reads six fields) firing about every `seconds`."""
+    step = max(1, min(59, round(seconds)))
+    return f"* * * * * */{step}"
+
+
+def ensure_schema(database_url: str) -> None:
+    """The engine's tables, created once (under wirewatch's setup lock: two pollers start at once)."""
+    engine = create_engine(database_url)
+    try:
+        with setup_transaction(engine) as conn:
+            if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
+                from procrastinate.schema import SchemaManager
+
+                conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+    finally:
+        engine.dispose()
+
+
+def build_engine(database_url: str, *, tick: float, dispatch: Callable[[], Awaitable[int]],
+                 poll: Callable[[list[int]], Awaitable[None]], recover_after: float) -> procrastinate.App:
+    """The procrastinate app whose tasks call the poller's dispatch and poll."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=conninfo(database_url), min_size=1, max_size=4))
+
+    @app.periodic(cron=every(tick), periodic_id="dispatch")
+    @app.task(name="wirewatch.dispatch", queue=QUEUE, lock="wirewatch.dispatch")
+    async def dispatch_task(timestamp: int) -> None:
+        await dispatch()
+
+    @app.task(name=POLL, queue=QUEUE)
+    async def poll_task(feed_ids: list[int]) -> None:
+        await poll(feed_ids)
+
+    @app.periodic(cron=every(max(1.0, recover_after / 3)), periodic_id="recover")
+    @app.task(name="wirewatch.recover", queue=QUEUE, lock="wirewatch.recover")
+    async def recover_task(timestamp: int) -> None:
+        await recover(app, recover_after)
+
+    @app.periodic(cron="0 * * * *", periodic_id="cleanup")
+    @app.task(name="wirewatch.cleanup", queue=QUEUE, lock="wirewatch.cleanup")
+    async def cleanup_task(timestamp: int) -> None:
+        """Finished jobs older than an hour: the table stays small (the schedule is in feeds)."""
+        await app.job_manager.delete_old_jobs(nb_hours=1, queue=QUEUE, include_failed=True)
+
+    return app
+
+
+async def recover(app: procrastinate.App, after: float) -> int:
+    """Fail the running jobs of workers silent for `after` seconds; how many."""
+    stalled = list(await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=after))
+    for job in stalled:
+        log.warning("poller job %s (%s) was left by a poller that stopped; its feeds come due again", job.id,
+                    job.task_name)
+        await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    return len(stalled)
+
+
+async def waiting_hosts(app: procrastinate.App) -> set[str]:
+    """Hosts with a poll job waiting or running (their queueing locks)."""
+    rows = await app.connector.execute_query_all_async(
+        "SELECT queueing_lock FROM procrastinate_jobs WHERE task_name = %(task)s AND status IN ('todo', 'doing')",
+        task=POLL)
+    return {r["queueing_lock"] for r in rows}
+
+
+async def defer_hosts(app: procrastinate.App, due: dict[str, list[int]]) -> int:
+    """One poll job per host not already waiting or running; how many were deferred."""
+    busy = await waiting_hosts(app)
+    jobs = [(f"host:{h}", ids) for h, ids in due.items() if f"host:{h}" not in busy]
+    task = app.tasks[POLL]
+    for start in range(0, len(jobs), 500):
+        chunk = jobs[start : start + 500]
+        try:  # one statement per 500 jobs: each host's job carries its own lock, so not task.batch_defer
+            await app.job_manager.batch_defer_jobs_async(
+                [task.configure(lock=key, queueing_lock=key).make_new_job(feed_ids=ids) for key, ids in chunk])
+        except procrastinate.exceptions.AlreadyEnqueued:  # one raced in: the rest one by one
+            for key, ids in chunk:
+                try:
+                    await task.configure(lock=key, queueing_lock=key).defer_async(feed_ids=ids)
+                except procrastinate.exceptions.AlreadyEnqueued:
+                    continue
+    return len(jobs)
