@@ -8,12 +8,20 @@ host, so the per-host job lock spreads work over pollers), each item unique and 
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import random
+import signal
+import sys
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 
 from tests.feedserver import FeedServer
 
+REPO = Path(__file__).resolve().parents[1]
 ANBAR = 'name = "Anbar"\ndescription = "Anbar province"\nquery = "anbar OR ramadi OR fallujah OR qaim"\n'
 
 
@@ -95,3 +103,42 @@ jsonl = "alerts.jsonl"
 {extra}
 {feeds}""", encoding="utf-8")
     return str(path)
+
+
+async def wirewatch(config: str, *args: str) -> asyncio.subprocess.Process:
+    """`python -m bot run -c config args...` as a real process (its stderr kept for the report)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "-c", config, *args, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def until(check, what: str, timeout: float = 90.0, every: float = 0.2):
+    """Wait for check() to be true (a wait, not a timed assertion: the timeout only ends a hung test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        await asyncio.sleep(every)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+async def stop_all(*procs: asyncio.subprocess.Process) -> dict[int, str]:
+    """SIGTERM each still running, then their stderr by pid."""
+    out = {}
+    for p in procs:
+        if p.returncode is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            _, err = await asyncio.wait_for(p.communicate(), 60)
+        except TimeoutError:
+            p.kill()
+            _, err = await p.communicate()
+        out[p.pid] = (err or b"").decode(errors="replace")
+    return out
+
+
+def alert_titles(tmp_path) -> list[str]:
+    path = tmp_path / "alerts.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [a["title"] for a in map(json.loads, lines) if a["type"] == "alert"]

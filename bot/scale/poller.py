@@ -51,6 +51,7 @@ class Poller:
         self.started_at = clock()
         self.last_poll_end: datetime | None = None
         self._lock: RoleLock | None = None
+        self.fetched = self.handed = 0  # feeds fetched and items handed over since start (logged at stop)
 
     async def start(self) -> None:
         cfg = self.runtime.config
@@ -89,6 +90,8 @@ class Poller:
         if not feeds:
             return
         report = await self.pipeline.poll(feeds, hand_over=True)
+        self.fetched += len(report.outcomes)
+        self.handed += sum(o.new_items for o in report.outcomes)
         self.last_poll_end = self.clock()
         self.metrics.cycle_done(report.seconds, 0, self.last_poll_end)  # items count where stored: the core
 
@@ -113,6 +116,7 @@ class Poller:
                 raise worker.exception()
 
     async def stop(self, *, exiting: bool = False) -> None:
+        log.info("poller stopping: fetched %d feeds, handed %d new items over since start", self.fetched, self.handed)
         if self.metrics_server is not None:
             await self.metrics_server.stop()
             self.metrics_server = None

@@ -1,0 +1,149 @@
+"""Scale-out (issue 16): roles, the hand-over, two pollers and a core over a loopback farm.
+
+The PostgreSQL tests skip (naming why) without WIREWATCH_TEST_POSTGRES; `.ci/run` starts a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import cli
+from bot.app import App
+from bot.models import Item
+from bot.runtime import load_runtime
+from bot.store import handover
+from bot.store import schema as t
+from bot.store.db import FeedState
+from tests.scalefarm import ANBAR, Farm, alert_titles, farm_config, stop_all, until, wirewatch
+
+INTERVAL = 3.0
+
+
+def sqlite_config(tmp_path: Path, url: str) -> Path:
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "rules" / "anbar.toml").write_text(ANBAR, encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(f'[bot]\ndata_dir = "data"\ndatabase_url = "{url}"\n[outputs]\nconsole = false\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("role", ["poller", "core"])
+def test_sqlite_runs_only_role_all_and_says_so(tmp_path, capsys, role):
+    path = sqlite_config(tmp_path, f"sqlite:///{tmp_path / 'ww.db'}")
+    assert cli.main(["run", "--role", role, "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"--role {role} needs PostgreSQL" in err and "--role all" in err
+    assert not (tmp_path / "ww.db").exists()  # refused before anything was opened
+
+
+def test_once_is_a_single_process_cycle(tmp_path, capsys):
+    path = sqlite_config(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:9/none")  # never connected to
+    assert cli.main(["run", "--once", "--role", "core", "-c", str(path)]) == 1
+    assert "--once is one whole cycle in one process: use it with --role all" in capsys.readouterr().err
+
+
+def item(key: str, title: str, minutes_ago: float, now: datetime) -> Item:
+    return Item(key=key, title=title, summary=f"{title} in Anbar.", url=f"https://news.example/{key}",
+                source="Wire", published=now - timedelta(minutes=minutes_ago), feed_id=None, content_hash=key)
+
+
+POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # skips without a server
+
+
+@POSTGRES
+async def test_handed_over_items_are_stored_once_in_arrival_order(tmp_path, database_url):
+    """A feed fetched again before the core ran hands an item over twice: stored and alerted once;
+    a quiet item (a new feed's backfill) is stored without an alert; the lag counts the oldest row."""
+    path = farm_config(tmp_path, Farm(feeds=0), database_url, interval=INTERVAL)
+    app = App(load_runtime(Path(path)), role="core")
+    await app.start()
+    try:
+        now = datetime.now(UTC)
+        feed_id = app.store.add_feed("https://wire.example/rss", "Wire", "admin", now)
+        state = FeedState(checked_at=now, next_check_at=now + timedelta(minutes=5), status="new")
+        a, b, c = (item(f"guid:{k}", title, m, now) for k, title, m in (
+            ("a", "Ramadi council approves bridge budget", 30), ("b", "Fallujah hospital opens new wing", 20),
+            ("c", "Flood warning issued for Qaim farmers", 10)))
+        old = item("guid:old", "Ramadi old market", 60 * 48, now)
+        handover.hand_over(app.store.engine, feed_id, state, [(old, True), (a, False), (b, False)], now - timedelta(seconds=40))
+        handover.hand_over(app.store.engine, feed_id, state, [(b, False), (c, False)], now)
+        assert 39 <= app.core_lag() <= 120  # the older row waited ~40 s
+        report = app.pipeline.take_handover()
+        assert report.handed == 2 and [o.new_items for o in report.outcomes] == [4]
+        with app.store.engine.connect() as conn:
+            keys = conn.execute(select(t.items.c.key).order_by(t.items.c.id)).scalars().all()
+            outbox = conn.execute(select(t.outbox.c.item_id, t.outbox.c.kind)).all()
+            left = conn.execute(select(func.count()).select_from(t.handover)).scalar()
+            total = conn.execute(select(t.feeds.c.items_total).where(t.feeds.c.id == feed_id)).scalar()
+        assert keys == ["guid:old", "guid:a", "guid:b", "guid:c"]  # arrival order, b once
+        assert sorted(outbox) == [(2, "alert"), (3, "alert"), (4, "alert")] and left == 0 and total == 4
+        assert app.core_lag() == 0.0
+        handover.hand_over(app.store.engine, feed_id, state, [(c, False)], now)  # at least once: again
+        assert app.pipeline.take_handover().outcomes[0].new_items == 0
+    finally:
+        await app.stop()
+
+
+def gaps(farm: Farm, k: int) -> list[float]:
+    hits = farm.fetches(k)
+    return [after - before for before, after in zip(hits, hits[1:], strict=False)]
+
+
+@pytest.fixture
+async def farm():
+    farm = await Farm(feeds=200, per_host=5).start()  # 40 hosts
+    yield farm
+    await farm.stop()
+
+
+@POSTGRES
+async def test_two_pollers_and_a_core_fetch_each_feed_once_per_interval_and_alert_each_item_once(
+        tmp_path, database_url, farm):
+    path = farm_config(tmp_path, farm, database_url, interval=INTERVAL)
+    core = await wirewatch(path, "--role", "core")
+    pollers = [await wirewatch(path, "--role", "poller") for _ in range(2)]
+    try:
+        for _ in range(3):  # three rounds of one new item per feed
+            wanted = farm.titles()
+            await until(lambda w=wanted: w <= set(alert_titles(tmp_path)), "every item of the round alerted")
+            farm.publish()
+        await until(lambda: farm.titles() <= set(alert_titles(tmp_path)), "the last round alerted")
+    finally:
+        logs = await stop_all(core, *pollers)
+    titles = alert_titles(tmp_path)
+    assert set(titles) == farm.titles() and len(titles) == len(set(titles)) == 4 * 200  # none lost, none twice
+    assert min(g for k in range(farm.feeds) for g in gaps(farm, k)) >= INTERVAL * 0.95  # never twice in an interval
+    assert all(len(farm.fetches(k)) >= 4 for k in range(farm.feeds))
+    fetched = [int(m.group(1)) for p in pollers if (m := re.search(r"fetched (\d+) feeds", logs[p.pid]))]
+    assert len(fetched) == 2 and all(n > 0 for n in fetched), logs  # both pollers did work
+    assert sum(fetched) == sum(len(farm.fetches(k)) for k in range(farm.feeds))
+    for proc in (core, *pollers):
+        assert proc.returncode == 0 and "Traceback" not in logs[proc.pid], logs[proc.pid]
+
+
+@POSTGRES
+async def test_a_poller_or_a_core_beside_a_single_process_is_refused(tmp_path, database_url):
+    path = farm_config(tmp_path, Farm(feeds=0), database_url, interval=INTERVAL)
+    single = await wirewatch(path)
+    try:
+        await until(lambda: single.returncode is not None or _holds(database_url), "the single process's lock")
+        poller = await wirewatch(path, "--role", "poller")
+        core = await wirewatch(path, "--role", "core")
+        refused = {p.pid: (await asyncio.wait_for(p.communicate(), 60))[1].decode() for p in (poller, core)}
+    finally:
+        await stop_all(single)
+    assert poller.returncode == 1 and "(--role all) is running on this database" in refused[poller.pid], refused
+    assert core.returncode == 1 and f"another wirewatch is running on this database (pid {single.pid}," in refused[core.pid]
+
+
+def _holds(url: str) -> bool:
+    from bot.scale.locks import holder
+
+    return bool(holder(url, "pollers:"))  # taken after "run:"
+
