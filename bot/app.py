@@ -32,9 +32,9 @@ from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
-from bot.store.chats import stored_chats
 from bot.scale.locks import RoleLock, lock_all, lock_core
 from bot.store import handover
+from bot.store.chats import stored_chats
 from bot.store.db import Store, unreadable
 from bot.store.lock import InstanceLock
 from bot.stories.cluster import StoryClusterer

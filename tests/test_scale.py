@@ -6,7 +6,9 @@ The PostgreSQL tests skip (naming why) without WIREWATCH_TEST_POSTGRES; `.ci/run
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -147,3 +149,37 @@ def _holds(url: str) -> bool:
 
     return bool(holder(url, "pollers:"))  # taken after "run:"
 
+
+
+def test_status_shows_the_cores_lag_only_on_a_core():
+    from bot.tg.explain import status_text
+
+    assert "the oldest waiting 42s" in status_text({}, {}, [], 1.0, lag=42.4)
+    assert "pollers" not in status_text({}, {}, [], 1.0)
+
+
+@POSTGRES
+async def test_a_core_whose_lock_connection_died_stops_with_exit_1(tmp_path, database_url):
+    """A core cut off from the database (its lock's connection gone: the server may have handed the
+    lock to the standby) must stop working as the core; the metric shows the lag meanwhile."""
+    from prometheus_client import generate_latest
+    from sqlalchemy import create_engine, text
+
+    from bot.errors import WirewatchError
+
+    path = farm_config(tmp_path, Farm(feeds=0), database_url, interval=INTERVAL)
+    app = App(load_runtime(Path(path)), role="core", exclusive=True)
+    await app.start()
+    try:
+        assert b"wirewatch_core_lag_seconds 0.0" in generate_latest(app.metrics.registry)
+        admin = create_engine(database_url)
+        with admin.begin() as conn:
+            killed = conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                       " WHERE application_name = :me"),
+                                  {"me": f"wirewatch pid={os.getpid()} host={socket.gethostname()} role=core"}).all()
+        admin.dispose()
+        assert killed == [(True,)]
+        with pytest.raises(WirewatchError, match="lost the core lock"):
+            await asyncio.wait_for(app.run_forever(asyncio.Event()), 60)
+    finally:
+        await app.stop()
