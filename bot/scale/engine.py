@@ -2,14 +2,16 @@
 
 Three tasks, in the queue `wirewatch`:
 - `dispatch`, periodic (every polling.tick; deferred once per tick across all pollers, as the
-  engine's periodic jobs are unique per timestamp): due feeds grouped by host, one `poll` job per
-  host that has none waiting or running.
-- `poll(feed_ids)`: one host's due feeds, claimed, fetched, parsed and handed over. The job's
-  `lock` is the host, so one poller at a time fetches a host (the per-host limit holds across
-  pollers) and one job at a time can claim a feed; its `queueing_lock` keeps one waiting per host.
+  engine's periodic jobs are unique per timestamp, and run one at a time by its `lock`): due feeds
+  grouped by host, hosts packed into `poll` jobs of about BATCH feeds. A host goes whole into one
+  job, and never into a new job while a job holding it waits or runs: one poller at a time fetches
+  a host, so the per-host limit of [polling] holds across pollers.
+- `poll(hosts, feed_ids)`: the job's feeds that are still due are claimed (leased: bot.store.handover),
+  fetched, parsed and handed over. A job per feed would cost the engine's two queries per feed;
+  one per ~50 feeds costs a few per cycle of each poller.
 - `recover`, periodic: the jobs of pollers that stopped sending heartbeats (killed, cut off) are
-  failed, which frees their host's lock; their feeds were leased, and are due again one interval
-  after they were claimed.
+  failed, which frees their hosts; their feeds were leased, and are due again one interval after
+  they were claimed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.store.lock import setup_transaction
 log = logging.getLogger(__name__)
 QUEUE = "wirewatch"
 POLL = "wirewatch.poll"
+BATCH = 50  # feeds per poll job (a host with more goes whole into one job)
 
 
 def conninfo(database_url: str) -> str:
@@ -65,7 +68,7 @@ def build_engine(database_url: str, *, tick: float, dispatch: Callable[[], Await
         await dispatch()
 
     @app.task(name=POLL, queue=QUEUE)
-    async def poll_task(feed_ids: list[int]) -> None:
+    async def poll_task(hosts: list[str], feed_ids: list[int]) -> None:  # hosts: what dispatch reads back
         await poll(feed_ids)
 
     @app.periodic(cron=every(max(1.0, recover_after / 3)), periodic_id="recover")
@@ -92,28 +95,32 @@ async def recover(app: procrastinate.App, after: float) -> int:
     return len(stalled)
 
 
-async def waiting_hosts(app: procrastinate.App) -> set[str]:
-    """Hosts with a poll job waiting or running (their queueing locks)."""
+async def busy_hosts(app: procrastinate.App) -> set[str]:
+    """Hosts in a poll job that waits or runs."""
     rows = await app.connector.execute_query_all_async(
-        "SELECT queueing_lock FROM procrastinate_jobs WHERE task_name = %(task)s AND status IN ('todo', 'doing')",
-        task=POLL)
-    return {r["queueing_lock"] for r in rows}
+        "SELECT args FROM procrastinate_jobs WHERE task_name = %(task)s AND status IN ('todo', 'doing')", task=POLL)
+    return {h for r in rows for h in r["args"].get("hosts", ())}
+
+
+def pack(due: dict[str, list[int]], busy: set[str], size: int = BATCH) -> list[dict]:
+    """Hosts not busy, packed whole into jobs of about `size` feeds (in the order given: oldest due first)."""
+    jobs, hosts, ids = [], [], []
+    for host, feeds in due.items():
+        if host in busy:
+            continue
+        hosts.append(host)
+        ids += feeds
+        if len(ids) >= size:
+            jobs.append({"hosts": hosts, "feed_ids": ids})
+            hosts, ids = [], []
+    if ids:
+        jobs.append({"hosts": hosts, "feed_ids": ids})
+    return jobs
 
 
 async def defer_hosts(app: procrastinate.App, due: dict[str, list[int]]) -> int:
-    """One poll job per host not already waiting or running; how many were deferred."""
-    busy = await waiting_hosts(app)
-    jobs = [(f"host:{h}", ids) for h, ids in due.items() if f"host:{h}" not in busy]
-    task = app.tasks[POLL]
-    for start in range(0, len(jobs), 500):
-        chunk = jobs[start : start + 500]
-        try:  # one statement per 500 jobs: each host's job carries its own lock, so not task.batch_defer
-            await app.job_manager.batch_defer_jobs_async(
-                [task.configure(lock=key, queueing_lock=key).make_new_job(feed_ids=ids) for key, ids in chunk])
-        except procrastinate.exceptions.AlreadyEnqueued:  # one raced in: the rest one by one
-            for key, ids in chunk:
-                try:
-                    await task.configure(lock=key, queueing_lock=key).defer_async(feed_ids=ids)
-                except procrastinate.exceptions.AlreadyEnqueued:
-                    continue
+    """Poll jobs for the due feeds of hosts not busy; how many jobs."""
+    jobs = pack(due, await busy_hosts(app))
+    if jobs:
+        await app.tasks[POLL].batch_defer_async(*jobs)
     return len(jobs)

@@ -31,6 +31,8 @@ from bot.store.db import Store
 log = logging.getLogger(__name__)
 HEARTBEAT = 2.0  # seconds between a poller's heartbeats; silent for STALLED: its jobs are failed
 STALLED = 10.0
+JOBS = 8  # poll jobs at once (of ~50 feeds each): a slow feed holds its job, not the poller; the
+# fetcher's [polling] concurrency still bounds the requests in flight
 
 
 def utcnow() -> datetime:
@@ -104,7 +106,7 @@ class Poller:
         name = f"wirewatch poller pid={os.getpid()} host={socket.gethostname()}"
         async with self.engine.open_async():
             worker = asyncio.create_task(self.engine.run_worker_async(
-                queues=[jobs.QUEUE], name=name, concurrency=polling.concurrency, install_signal_handlers=False,
+                queues=[jobs.QUEUE], name=name, concurrency=JOBS, install_signal_handlers=False,
                 update_heartbeat_interval=min(HEARTBEAT, self.stalled_after / 3), stalled_worker_timeout=self.stalled_after,
                 delete_jobs="successful", shutdown_graceful_timeout=10, fetch_job_polling_interval=polling.tick))
             stopping = asyncio.ensure_future(stop.wait())
