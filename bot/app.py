@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -13,8 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from sqlalchemy.exc import DatabaseError
 
 from bot.alerts.outbox import Sink, drain
@@ -32,7 +29,9 @@ from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
-from bot.scale.locks import RoleLock, lock_all, lock_core
+from bot.scale.core import LagCollector, take_handover, take_lock
+from bot.scale.locks import RoleLock
+from bot.scale.pipelines import CorePipeline
 from bot.store import handover
 from bot.store.chats import stored_chats
 from bot.store.db import Store, unreadable
@@ -91,7 +90,7 @@ class App:
             raise
         if self.exclusive:
             try:
-                self._lock = await self._take_lock(cfg.bot.database_url)
+                self._lock = await take_lock(self.role, self.store, cfg.bot.database_url)
             except BaseException:
                 self.store.close()
                 self._unredact()
@@ -104,12 +103,13 @@ class App:
             raise unreadable(self.store.engine, exc) from None
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
         self.parser = ParsePool(timeout=cfg.polling.parse_timeout, workers=cfg.polling.parse_workers)
-        self.pipeline = Pipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
+        kind = CorePipeline if self.role == "core" else Pipeline
+        self.pipeline = kind(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
                                  clusterer=CountedClusterer(self.clusterer, self.metrics),
                                  runtime=self.runtime, clock=self.clock, parser=self.parser)
         self.metrics.watch_store(self.store, self.clock)
         if self.role == "core":
-            self.metrics.registry.register(LagCollector(self))
+            self.metrics.registry.register(LagCollector(self.core_lag))
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -131,15 +131,6 @@ class App:
                 await self.stop()
                 raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
         self.heap.start()  # libraries, models, the restored window: out of every full collection
-
-    async def _take_lock(self, url: str) -> InstanceLock | RoleLock:
-        """all: the instance lock (and, on PostgreSQL, no poller running); core: the core lock,
-        waiting as a standby while another core holds it."""
-        if self.role == "core":
-            return await lock_core(url)
-        if self.store.engine.dialect.name == "sqlite":
-            return self.store.lock_instance()
-        return lock_all(url)
 
     def core_lag(self) -> float | None:
         """Seconds the oldest item handed over by a poller has waited (core only; else None)."""
@@ -209,7 +200,7 @@ class App:
     async def cycle(self, *, every_feed: bool = False) -> CycleReport:
         """Poll due feeds (or every feed: run --once, which then delivers all it queued), then deliver."""
         if self.role == "core":
-            report = await self._take_handover()
+            report = await take_handover(self.pipeline, self.runtime.config.polling.tick)
         else:
             due = None if every_feed else self.clock()
             report = await self.pipeline.poll(self.store.feeds(due_before=due))
@@ -220,17 +211,6 @@ class App:
             await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
         await self.deliver(everything=every_feed)
         return report
-
-    async def _take_handover(self) -> CycleReport:
-        """The core's cycle: what pollers handed over, pass by pass while passes come back full
-        (a backlog), within about one tick so delivery is never long behind."""
-        started, outcomes = time.monotonic(), []
-        while True:
-            report = self.pipeline.take_handover()
-            outcomes += report.outcomes
-            if report.handed < handover.BATCH or time.monotonic() - started > self.runtime.config.polling.tick:
-                return CycleReport(outcomes, time.monotonic() - started, handed=report.handed)
-            await asyncio.sleep(0)
 
     def check_token(self) -> None:
         """Stop (exit 1) once the Bot API refused the token: a bot that cannot poll or send
@@ -412,17 +392,6 @@ class App:
         if not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-
-
-class LagCollector(Collector):
-    """Read at scrape time (core): how long the oldest handed-over item has waited, rows waiting."""
-
-    def __init__(self, app: App):
-        self.app = app
-
-    def collect(self):
-        yield GaugeMetricFamily("wirewatch_core_lag_seconds", "Age of the oldest item handed over by a poller "
-                                "and not processed by the core yet (0: none)", value=self.app.core_lag() or 0.0)
 
 
 def _fingerprint(runtime: Runtime) -> tuple:

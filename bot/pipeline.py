@@ -9,9 +9,8 @@ Each feed's steps, fetch to commit, are guarded: whatever one raises is recorded
 its error (with backoff and the admin's failing notice) and the other feeds and the delivery carry
 on. A full disk holds all work instead (see bot/failures.py).
 
-Split over processes (`run --role poller|core`, bot/scale/), a poller stops after normalize and
-hands each feed's new items over with the feed's state (poll(..., hand_over=True)); the core runs
-the rest on what the pollers handed over (take_handover), clustering in published order as here.
+Split over processes (`run --role poller|core`), bot/scale/pipelines.py cuts this flow after
+normalize: a poller hands each feed's new items over, the core runs the rest on them.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from bot.ingest.parsepool import InlineParser, ParsePool
 from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
 from bot.runtime import Runtime
-from bot.store import handover
 from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
 from bot.stories.cluster import StoryClusterer
 
@@ -86,16 +84,14 @@ class Pipeline:
         self.bugs = OnceLog(log)
         self.disk = DiskFull(log, clock)
 
-    async def poll(self, feeds: Sequence[FeedRow], *, hand_over: bool = False) -> CycleReport:
-        """Update these feeds (the fetcher enforces global and per-host limits); hand_over: a
-        poller's, which stores each feed's new items for the core instead of matching them."""
+    async def poll(self, feeds: Sequence[FeedRow]) -> CycleReport:
+        """Update these feeds (the fetcher enforces global and per-host limits)."""
         started = time.monotonic()
         if self.disk.holding():  # nothing fetched, so nothing is lost; retried when the hold ends
             return CycleReport([], time.monotonic() - started)
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
-        ingest = self._hand_over if hand_over else self._ingest
         try:
-            outcomes = ingest(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
+            outcomes = self._after_fetch(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
         finally:
             saved = self._save_quiet(quiet)
         statuses = {o.status for o in outcomes}
@@ -103,34 +99,6 @@ class Pipeline:
         if wrote and "held" not in statuses:  # every write went through: there is space again
             self.disk.clear()
         return CycleReport(outcomes, time.monotonic() - started)
-
-    def take_handover(self, limit: int = handover.BATCH) -> CycleReport:
-        """The core's pass: the oldest rows pollers handed over, matched, clustered and stored."""
-        started = time.monotonic()
-        rows = handover.pending(self.store.engine, limit)
-        feeds = handover.feed_rows(self.store.engine, {r.feed_id for r in rows})
-        by_feed: dict[int, list[handover.Handed]] = {}
-        for row in rows:  # a feed's rows in arrival order, its items in that order
-            by_feed.setdefault(row.feed_id, []).append(row)
-        fetched = [Fetched(feeds[fid], FetchResult(FetchStatus.NEW), handed=[i for r in got for i in r.items],
-                           handover_ids=tuple(r.id for r in got)) for fid, got in by_feed.items() if fid in feeds]
-        return CycleReport(self._ingest(fetched, None) if fetched else [], time.monotonic() - started, len(rows))
-
-    def _hand_over(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]]) -> list[FeedOutcome]:
-        """A poller's ingest: each feed's unseen items and state, for the core, in one transaction."""
-        now, taken = self.clock(), set()
-        for f in fetched:
-            fresh = self._guard(f, quiet, self._fresh, f, now, taken)
-            if f.outcome is None and not fresh:
-                self._guard(f, quiet, self._finish, f, [], quiet)
-            elif f.outcome is None:
-                self._guard(f, quiet, self._send, f, fresh)
-        return [f.outcome for f in fetched]
-
-    def _send(self, f: Fetched, fresh: list[tuple[Item, bool]]) -> None:
-        state = self._state(f.feed, f.result, f.parsed.ttl_minutes if f.parsed else None)
-        handover.hand_over(self.store.engine, f.feed.id, state, fresh, state.checked_at)
-        f.outcome = FeedOutcome(f.feed, f.result.status.value, len(fresh))
 
     async def update_feed(self, feed: FeedRow, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
         """Fetch one feed and store what changed; a feed's failure is recorded on the feed.
@@ -161,6 +129,9 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
             return Fetched(feed, FetchResult(FetchStatus.ERROR), outcome=self._failed(feed, exc, None))
 
+    def _after_fetch(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]]) -> list[FeedOutcome]:
+        return self._ingest(fetched, quiet)  # a poller hands over instead (bot/scale/pipelines.py)
+
     def _ingest(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]] | None) -> list[FeedOutcome]:
         """Every feed's unseen items, clustered in published order across the feeds, then one store
         transaction per feed."""
@@ -186,29 +157,15 @@ class Pipeline:
         try:
             return step(*args)
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
-            f.outcome = self._failed_handed(f, exc) if f.handover_ids else self._failed(f.feed, exc, quiet)
+            f.outcome = self._failed_fetched(f, exc, quiet)
             return None
 
     def _finish(self, f: Fetched, processed: list[ProcessedItem], quiet) -> None:
-        if f.handover_ids:  # the core: the feed's state is the poller's, already written
-            handover.commit(self.store.engine, f.feed.id, f.handover_ids, processed, self.clock())
-            alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)
-            f.outcome = FeedOutcome(f.feed, "new", len(processed), alerts)
-            return
         ttl = f.parsed.ttl_minutes if f.parsed else None
         f.outcome = self._record(f.feed, f.result, processed, ttl, quiet)
 
-    def _failed_handed(self, f: Fetched, exc: Exception) -> FeedOutcome:
-        """The core failed to store a feed's handed-over rows: kept for the next pass (a few times)."""
-        if is_disk_full(exc):
-            self.disk.hold("polling")
-        else:
-            self.bugs.report(f.feed.url, f.feed.id, exc)
-        try:
-            handover.fail(self.store.engine, f.handover_ids, describe(exc))
-        except Exception:  # noqa: BLE001 - the rows stay pending: retried as they are
-            log.exception("hand-over rows %s of feed %s not marked failed", f.handover_ids, f.feed.url)
-        return FeedOutcome(f.feed, "held" if is_disk_full(exc) else "error", error=describe(exc))
+    def _failed_fetched(self, f: Fetched, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
+        return self._failed(f.feed, exc, quiet)
 
     def _failed(self, feed: FeedRow, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
         if is_disk_full(exc):
@@ -271,7 +228,7 @@ class Pipeline:
         """The feed's items not stored yet nor taken by another feed this cycle, each with whether
         it is quiet: stored, not alerted (a new feed's backfill, /addfeed's or an import's baseline,
         an item older than retention)."""
-        if f.handed is not None:  # the core: normalized, named and judged quiet by the poller
+        if f.handed is not None:  # the core: normalized, named and judged quiet by a poller
             quiet = {i.key: q for i, q in f.handed}
             fresh = [i for i in self.store.unseen([i for i, _ in f.handed]) if i.key not in taken]
             taken.update(i.key for i in fresh)

@@ -21,17 +21,17 @@ from bot.errors import WirewatchError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parsepool import ParsePool
 from bot.metrics import Metrics, MetricsServer, TimedFetcher, health
-from bot.pipeline import Pipeline
 from bot.runtime import Runtime
 from bot.scale import engine as jobs
 from bot.scale.locks import RoleLock, lock_poller
+from bot.scale.pipelines import PollerPipeline
 from bot.store import handover
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 2.0  # seconds between a poller's heartbeats; silent for STALLED: its jobs are failed
 STALLED = 10.0
-JOBS = 8  # poll jobs at once (of ~50 feeds each): a slow feed holds its job, not the poller; the
+JOBS = 20  # poll jobs at once (of ~50 feeds each): a slow feed holds its job, not the poller; the
 # fetcher's [polling] concurrency still bounds the requests in flight
 
 
@@ -68,7 +68,7 @@ class Poller:
             raise
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
         self.parser = ParsePool(timeout=cfg.polling.parse_timeout, workers=cfg.polling.parse_workers)
-        self.pipeline = Pipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics), clusterer=None,
+        self.pipeline = PollerPipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics), clusterer=None,
                                  runtime=self.runtime, clock=self.clock, parser=self.parser)
         self.engine = jobs.build_engine(url, tick=cfg.polling.tick, dispatch=self.dispatch, poll=self.poll,
                                         recover_after=self.stalled_after)
@@ -91,7 +91,7 @@ class Poller:
         feeds = handover.claim(self.store.engine, feed_ids, self.clock(), polling.interval)
         if not feeds:
             return
-        report = await self.pipeline.poll(feeds, hand_over=True)
+        report = await self.pipeline.poll(feeds)
         self.fetched += len(report.outcomes)
         self.handed += sum(o.new_items for o in report.outcomes)
         self.last_poll_end = self.clock()
