@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import socket
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,3 +184,18 @@ async def test_a_core_whose_lock_connection_died_stops_with_exit_1(tmp_path, dat
             await asyncio.wait_for(app.run_forever(asyncio.Event()), 60)
     finally:
         await app.stop()
+
+
+def test_compose_runs_one_core_a_standby_and_two_pollers_from_one_image_on_postgresql():
+    yaml = pytest.importorskip("yaml", reason="PyYAML reads compose.yaml")
+    compose = yaml.safe_load((Path(__file__).resolve().parents[1] / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["db"]["image"].startswith("postgres:")
+    ours = {name: s for name, s in services.items() if name != "db"}
+    assert {s["image"] for s in ours.values()} == {"wirewatch"}
+    assert {s["build"]["args"]["EXTRAS"] for s in ours.values()} == {"postgres"}
+    roles = Counter()
+    for s in ours.values():
+        args = cli.build_parser().parse_args(s["command"])  # what the image's entrypoint gets
+        roles[args.role] += s.get("deploy", {}).get("replicas", 1)
+    assert roles == {"core": 2, "poller": 2}  # the second core is the standby
