@@ -50,6 +50,8 @@ class CorePipeline(Pipeline):
         """The oldest pending rows, matched, clustered and stored; `handed` counts the rows."""
         started = time.monotonic()
         rows = handover.pending(self.store.engine, limit)
+        if not rows:  # most ticks of a quiet core
+            return CycleReport([], time.monotonic() - started, 0)
         feeds = handover.feed_rows(self.store.engine, {r.feed_id for r in rows})
         by_feed: dict[int, list[handover.Handed]] = {}
         for row in rows:  # a feed's rows in arrival order, so its items in that order
