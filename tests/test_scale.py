@@ -199,3 +199,22 @@ def test_compose_runs_one_core_a_standby_and_two_pollers_from_one_image_on_postg
         args = cli.build_parser().parse_args(s["command"])  # what the image's entrypoint gets
         roles[args.role] += s.get("deploy", {}).get("replicas", 1)
     assert roles == {"core": 2, "poller": 2}  # the second core is the standby
+
+
+def test_the_migration_adds_the_handover_table(database_url):
+    from sqlalchemy import inspect, text, update
+
+    from bot.store.db import Store
+
+    s = Store.open(database_url)
+    with s.engine.begin() as conn:
+        conn.execute(text("DROP TABLE handover"))
+        conn.execute(update(t.meta).values(value=str(t.SCHEMA_VERSION - 1)))
+    s.close()
+    s = Store.open(database_url)
+    try:
+        assert "handover" in inspect(s.engine).get_table_names()
+        with s.engine.connect() as conn:
+            assert t.current_version(conn) == t.SCHEMA_VERSION
+    finally:
+        s.close()
