@@ -29,7 +29,7 @@ from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
-from bot.scale.core import LagCollector, take_handover, take_lock
+from bot.scale.core import FeedWatch, LagCollector, take_handover, take_lock
 from bot.scale.locks import RoleLock
 from bot.scale.pipelines import CorePipeline
 from bot.store import handover
@@ -110,6 +110,7 @@ class App:
         self.metrics.watch_store(self.store, self.clock)
         if self.role == "core":
             self.metrics.registry.register(LagCollector(self.core_lag))
+            self.feed_watch = FeedWatch()
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -207,8 +208,9 @@ class App:
         self.last_cycle, self.last_cycle_end = report, self.clock()
         self.metrics.cycle_done(report.seconds, sum(o.new_items for o in report.outcomes), self.last_cycle_end)
         self.heap.after_cycle()
-        if self.telegram is not None:
-            await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
+        if self.telegram is not None:  # feed failing / recovered notices
+            checked = self.feed_watch.outcomes(self.store.engine) if self.role == "core" else report.outcomes
+            await self.telegram.after_cycle(checked)
         await self.deliver(everything=every_feed)
         return report
 

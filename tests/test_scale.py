@@ -218,3 +218,24 @@ def test_the_migration_adds_the_handover_table(database_url):
             assert t.current_version(conn) == t.SCHEMA_VERSION
     finally:
         s.close()
+
+
+def test_the_core_tells_the_admin_about_feeds_the_pollers_found_failing_and_recovered(store):
+    """A single process draws these notices from its own cycle; the core, from the feed rows the
+    pollers wrote (each of its ticks reads the feeds checked since the last)."""
+    from bot.scale.core import FeedWatch
+    from bot.tg.explain import feed_notices
+
+    now = datetime.now(UTC)
+    feed_id = store.add_feed("https://wire.example/rss", "Wire", "admin", now)
+    watch = FeedWatch()
+    assert watch.outcomes(store.engine) == []  # the baseline
+    notices = []
+    for n, status in enumerate(["error", "error", "error", "error", "not_modified"], start=1):
+        at = now + timedelta(minutes=n)
+        store.save_states([(feed_id, FeedState(checked_at=at, next_check_at=at, status=status, error="http: 500"))])
+        notices += feed_notices(watch.outcomes(store.engine), failing_after=3)
+        assert watch.outcomes(store.engine) == []  # nothing changed since
+    assert len(notices) == 2
+    assert notices[0].startswith("⚠️ Feed failing: <b>Wire</b>") and "3 errors in a row; last: http: 500" in notices[0]
+    assert notices[1].startswith("✅ Feed recovered: <b>Wire</b>") and "after 4 errors" in notices[1]
