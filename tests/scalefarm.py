@@ -97,6 +97,7 @@ interval = "{interval}s"
 min_interval = "1s"
 jitter = 0
 tick = "1s"
+concurrency = 4  # poll jobs of 12 feeds: jobs enough for both pollers to get some each cycle
 [outputs]
 console = false
 jsonl = "alerts.jsonl"

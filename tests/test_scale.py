@@ -239,3 +239,13 @@ def test_the_core_tells_the_admin_about_feeds_the_pollers_found_failing_and_reco
     assert len(notices) == 2
     assert notices[0].startswith("⚠️ Feed failing: <b>Wire</b>") and "3 errors in a row; last: http: 500" in notices[0]
     assert notices[1].startswith("✅ Feed recovered: <b>Wire</b>") and "after 4 errors" in notices[1]
+
+
+def test_dispatch_packs_whole_hosts_into_jobs_and_skips_busy_hosts():
+    from bot.scale.engine import batch_size, pack
+
+    due = {"a.example": [1, 2, 3], "b.example": [4], "c.example": [5, 6], "d.example": [7, 8, 9, 10]}
+    assert pack(due, set(), size=4) == [{"hosts": ["a.example", "b.example"], "feed_ids": [1, 2, 3, 4]},
+                                        {"hosts": ["c.example", "d.example"], "feed_ids": [5, 6, 7, 8, 9, 10]}]
+    assert pack(due, {"a.example", "d.example"}, size=4) == [{"hosts": ["b.example", "c.example"], "feed_ids": [4, 5, 6]}]
+    assert batch_size(20) == 50 and batch_size(4) == 12

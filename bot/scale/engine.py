@@ -29,7 +29,12 @@ from bot.store.lock import setup_transaction
 log = logging.getLogger(__name__)
 QUEUE = "wirewatch"
 POLL = "wirewatch.poll"
-BATCH = 50  # feeds per poll job (a host with more goes whole into one job)
+BATCH = 50  # feeds per poll job (a host with more goes whole into one job) ...
+
+
+def batch_size(concurrency: int) -> int:
+    """... or three times what the fetcher runs at once when that is less: jobs enough to share."""
+    return max(1, min(BATCH, 3 * concurrency))
 
 
 def conninfo(database_url: str) -> str:
@@ -121,9 +126,9 @@ def pack(due: dict[str, list[int]], busy: set[str], size: int = BATCH) -> list[d
     return jobs
 
 
-async def defer_hosts(app: procrastinate.App, due: dict[str, list[int]]) -> int:
+async def defer_hosts(app: procrastinate.App, due: dict[str, list[int]], size: int = BATCH) -> int:
     """Poll jobs for the due feeds of hosts not busy; how many jobs."""
-    jobs = pack(due, await busy_hosts(app))
+    jobs = pack(due, await busy_hosts(app), size)
     if jobs:
         await app.tasks[POLL].batch_defer_async(*jobs)
     return len(jobs)

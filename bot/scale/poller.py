@@ -83,7 +83,8 @@ class Poller:
     async def dispatch(self) -> int:
         """Due feeds, one poll job per host (the dispatch task, once per tick across pollers)."""
         due = handover.due_by_host(self.store.engine, self.clock(), host_of)
-        return await jobs.defer_hosts(self.engine, due) if due else 0
+        size = jobs.batch_size(self.runtime.config.polling.concurrency)
+        return await jobs.defer_hosts(self.engine, due, size) if due else 0
 
     async def poll(self, feed_ids: list[int]) -> None:
         """One host's feeds: those still due are claimed, fetched and handed over."""
