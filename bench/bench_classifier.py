@@ -28,8 +28,9 @@ from bench_match import make_topics  # noqa: E402
 
 from bot.match.classifier import Example, ModelBank, fit_model  # noqa: E402
 from bot.match.decide import TopicMatcher  # noqa: E402
-from bot.match.features import FeatureSpace, fit_space, item_text  # noqa: E402
+from bot.match.features import FeatureSpace, fit_space  # noqa: E402
 from bot.match.rules import ClassifierSpec  # noqa: E402
+from bot.match.texts import item_text  # noqa: E402
 from bot.models import Item  # noqa: E402
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/data/topics/agnews-dev.jsonl"

@@ -37,6 +37,8 @@ from bot.store.chats import stored_chats
 from bot.store.db import Store, unreadable
 from bot.store.lock import InstanceLock
 from bot.stories.cluster import StoryClusterer
+from bot.stories.snapshot import FILE_NAME as WINDOW_FILE
+from bot.stories.snapshot import Marker
 
 if TYPE_CHECKING:
     from bot.tg.application import TelegramService
@@ -72,6 +74,7 @@ class App:
         self.role = role  # all | core (run --role; pollers are bot.scale.poller)
         self._lock: InstanceLock | RoleLock | None = None
         self.lost_lock = asyncio.Event()  # core: the lock's connection died, a standby may hold it now
+        self._window_owned, self._window_saved = False, None  # see _restore_window
         self._ticking: asyncio.Task | None = None
         self._stopping = False
         self.metrics = Metrics(registry or CollectorRegistry())
@@ -140,13 +143,11 @@ class App:
     def _load_state(self) -> None:
         """The story window back from the store (state survives restarts), then the config's feeds
         into it: reads first, so a database that fails them is left as it was."""
-        cfg = self.runtime.config
-        window_start = self.clock() - timedelta(seconds=cfg.stories.window)
-        self.clusterer.restore(self.store.items_since(window_start))
+        self._restore_window()
         self.judge = StoryJudge(self.store, self.clusterer, self.clock)
         self.judge.restore()  # pairs kept apart, thresholds learned from stored judgements
         stored_chats(self.store)
-        self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in cfg.feeds), self.clock())
+        self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in self.runtime.config.feeds), self.clock())
 
     async def stop(self, *, exiting: bool = False) -> None:
         """exiting: the process ends right after, so the frozen heap is left frozen (see HeapKeeper)."""
@@ -159,7 +160,36 @@ class App:
             self.telegram = None
         await self.fetcher.close()
         await self.parser.close()
+        if self._window_owned:  # restored by this run: it is written back for the next
+            self._save_window()
         self._release()
+
+    def _restore_window(self) -> None:
+        """The window saved at the last clean stop when it is current, else rebuilt item by item."""
+        marker = Marker(*self.store.window_marker())
+        why = self.clusterer.load_window(self._window_file(), marker)
+        if why:
+            log.info("story window rebuilt from the database (saved window: %s)", why)
+            since = self.clock() - timedelta(seconds=self.runtime.config.stories.window)
+            self.clusterer.restore(self.store.items_since(since))
+        else:
+            self.clusterer.expire(self.clock())
+        self.heap.keep()
+        self._window_saved = None if why else marker
+        self._window_owned = True
+
+    def _save_window(self) -> None:
+        """Write the window for the next start, unless the file already holds it."""
+        marker = Marker(*self.store.window_marker())
+        if marker == self._window_saved:
+            return
+        try:
+            self.clusterer.save_window(self._window_file(), marker)
+        except OSError as exc:
+            log.warning("story window not saved (%s): the next start rebuilds it from the database", exc)
+
+    def _window_file(self) -> Path:
+        return Path(self.runtime.config.bot.data_dir) / WINDOW_FILE
 
     def _release(self) -> None:
         if self._lock is not None:

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import InputError
-from bot.ingest.normalize import canonical_url, content_hash, html_to_text, summary_and_body
+from bot.ingest.htmltext import html_to_text
+from bot.ingest.normalize import canonical_url, content_hash, summary_and_body
 from bot.models import Item
 
 # Items without a date all get this one, so "published order" is file order for them.

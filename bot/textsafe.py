@@ -19,7 +19,8 @@ import idna
 # Bidi embeddings/overrides/isolates, the Arabic letter mark, LRM/RLM; zero-width space, word
 # joiner, BOM; the invisible math operators and deprecated format characters.
 _ALWAYS = "\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\u200b\u2060\ufeff\u2061-\u2064\u206a-\u206f"
-_INVISIBLE = re.compile(f"[{_ALWAYS}\u200c\u200d]+")
+INVISIBLE_CHARS = f"{_ALWAYS}\u200c\u200d"  # a regex character-class body
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]+")
 _NO_JOINERS = ("LATIN", "CYRILLIC", "GREEK")
 _EMOJI_BEFORE = {"So", "Sk", "Mn"}  # an emoji, a skin-tone modifier, or VS16 (U+FE0F, a mark)
 

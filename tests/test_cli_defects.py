@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.app import App
 from bot.cli import main
 from bot.config import load_config
-from bot.ingest.normalize import html_to_text
+from bot.ingest.htmltext import html_to_text
 from bot.runtime import load_runtime
 from tests.tg_harness import COUNCIL, rss
 

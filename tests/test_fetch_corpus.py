@@ -11,7 +11,8 @@ import feedparser
 import pytest
 
 from bot.fetchcmd import feed_items
-from bot.ingest.normalize import canonical_url, html_to_text
+from bot.ingest.htmltext import html_to_text
+from bot.ingest.normalize import canonical_url
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

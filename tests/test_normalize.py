@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from bot.ingest.htmltext import html_to_text
 from bot.ingest.normalize import (
     canonical_url,
     content_hash,
-    html_to_text,
     item_key,
     normalize_entries,
 )
@@ -47,6 +47,8 @@ NOW = datetime(2024, 3, 18, 12, 0, tzinfo=UTC)
         ("Body text [...]", "Body text…"),
         ("Readers continue reading the report.", "Readers continue reading the report."),
         ("<div><img src='a.jpg' alt='x'>Caption</div>", "Caption"),
+        ('Logo<svg viewBox="0 0 9 9"><g style="fill:#FFF"><path d="M1,5c3,1-3,2z"></path></g></svg> then text', "Logo then text"),
+        ("<p>E = m<math><mi>c</mi><msup><mn>2</mn></msup></math></p>", "E = mc2"),
         ("", ""),
     ],
 )

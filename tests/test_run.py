@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -108,15 +109,19 @@ async def test_run_once_writes_expected_alerts_then_nothing_twice(feed_server, t
     assert feed_server.count("/wire.xml", 304) == 1 and feed_server.count("/ledger.xml", 304) == 1
 
 
-async def test_run_once_without_classifier_topics_never_loads_scikit_learn(feed_server, tmp_path):
-    """scikit-learn, scipy and python-telegram-bot cost ~100 MB and seconds of start-up: a bot
-    with rules only and no token must not import them."""
+@pytest.mark.parametrize("classifier", ["", '[classifier]\nmode = "filter"\n'])
+async def test_run_once_without_a_trained_model_never_loads_numpy_or_scikit_learn(feed_server, tmp_path, classifier):
+    """numpy, scikit-learn, scipy and python-telegram-bot cost ~100 MB and seconds of start-up: a
+    bot with rules only (or a classifier topic with no model yet) and no token must not import them."""
     feed_server.set("/wire.xml", WIRE)
     path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    anbar = tmp_path / "rules" / "anbar.toml"
+    anbar.write_text(anbar.read_text(encoding="utf-8") + "\n" + classifier, encoding="utf-8")
     script = ("import asyncio, sys\n"
               "from tests.test_run import once\n"
-              f"asyncio.run(once(__import__('pathlib').Path({str(path)!r})))\n"
-              "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'telegram'}))\n")
+              f"app = asyncio.run(once(__import__('pathlib').Path({str(path)!r})))\n"
+              "assert app.runtime.matcher.status('anbar') in ('rules', 'filter (rules only: no model trained yet)'), app.runtime.matcher.status('anbar')\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'sklearn', 'scipy', 'telegram'}))\n")
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script, cwd=REPO, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     assert proc.returncode == 0

@@ -258,6 +258,8 @@ def test_items_older_than_the_window_join_only_by_identity():
     assert stale_copy.action is StoryAction.NEW and stale_copy.why == ("older than the window",)
     same_url = clusterer.assign(item("stale2", "Other words", hours=5, url="https://wire.example/a"))
     assert same_url.action is StoryAction.JOIN and same_url.why[0] == "same url"
+    same_title = clusterer.assign(item("stale3", "UPDATE 1-" + SADR_CITY[0].upper(), hours=5))
+    assert same_title.action is StoryAction.JOIN and same_title.why[0] == "same title"
 
 
 def test_index_stays_bounded_per_term():

@@ -71,7 +71,8 @@ def by_replay(cfg: Path) -> set[frozenset[str]]:
     return partition((line["id"], f"id:{line['id']}", line["story"]) for line in lines)
 
 
-async def by_pipeline(server, cfg: Path, restart_after: int | None) -> set[frozenset[str]]:
+async def by_pipeline(server, cfg: Path, restart_after: int | None, keep_window: bool = True) -> set[frozenset[str]]:
+    """keep_window=False: the restart finds no saved window and rebuilds it from the store."""
     rows = records()
     start = min(r.item.published for r in rows)
     cycles = int((max(r.item.published for r in rows) - start) / STEP) + 2
@@ -86,6 +87,8 @@ async def by_pipeline(server, cfg: Path, restart_after: int | None) -> set[froze
             await app.cycle(every_feed=True)
             if k == restart_after:
                 await app.stop()
+                if not keep_window:
+                    (cfg.parent / "data" / "story-window.snapshot").unlink()
                 app = await started(cfg, now)
     finally:
         await app.stop()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.alerts.compose import format_console
-from bot.ingest.normalize import html_to_text as normalize_text
+from bot.ingest.htmltext import html_to_text as normalize_text
 from bot.models import Alert, AlertKind
 from bot.store.chats import Explanation
 from bot.store.db import FeedRow

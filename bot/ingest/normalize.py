@@ -12,151 +12,20 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Container
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
+from bot.ingest.htmltext import html_to_text
 from bot.models import Item, ParsedFeed, RawEntry
 from bot.text import fold, words
-from bot.textsafe import strip_invisible
 
 TITLE_FROM_SUMMARY_CHARS = 80
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 300  # what an alert shows; the article itself is the body
 MAX_BODY_CHARS = 20_000  # a long article's first ~3,000 words: enough to match and cluster on
 FUTURE_TOLERANCE = timedelta(days=1)
-
-# --- html_to_text -------------------------------------------------------------------------
-
-# Content that is never shown, up to its closing tag (or the end, as a browser would treat it).
-_HIDDEN_OPEN = re.compile(r"<(script|style|noscript|template)\b|<(!--)", re.I)
-_HIDDEN_CLOSE = {
-    name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "noscript", "template")
-}
-_HIDDEN_CLOSE["!--"] = re.compile("-->")
-_BREAKING_TAG = re.compile(
-    r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|header|footer"
-    r"|figure|figcaption|img|hr|pre|dd|dt|dl|iframe)\b[^<>]*>",
-    re.I,
-)
-# Only names of HTML elements (or namespaced ones, "o:p", "media:content") are tags: in plain text
-# "x<y and a>b" is a comparison, and must not lose "y and a".
-_ELEMENTS = (
-    "a abbr acronym address area article aside audio b base basefont bdi bdo big blink blockquote body br "
-    "button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl "
-    "dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header "
-    "hgroup hr html i iframe img input ins kbd label legend li link main map mark marquee menu meta meter "
-    "nav nobr noframes noscript object ol optgroup option output p param picture pre progress q rp rt ruby "
-    "s samp script search section select small source span strike strong style sub summary sup svg table "
-    "tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr"
-).split()
-_ELEMENT_NAMES = frozenset(_ELEMENTS)
-_ANY_TAG = re.compile(r"</?([A-Za-z][\w.:-]*)(?=[\s/>])[^<>]*>|<![^<>]*>|<\?[^<>]*>")
-
-
-def _tag_or_text(m: re.Match[str]) -> str:
-    name = m.group(1)
-    if name is None or ":" in name or "-" in name or name.lower() in _ELEMENT_NAMES:
-        return ""
-    return m.group()
-
-
-# Markup that survives one entity decode: an escaped-HTML summary (&lt;p&gt;) inside HTML.
-_ESCAPED_MARKUP = re.compile(
-    r"</?(?:p|br|div|span|a|b|i|em|strong|img|ul|ol|li|h[1-6]|font|figure|table|iframe|object|embed)\b[^<>]*>",
-    re.I,
-)
-# Only entities with their ';': "R&D" or "?a=1&copy=2" stay as written.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, 0x200B, 0xFEFF])
-# str.translate with a dict looks up every character; a regex finds the rare text that needs it
-# (a 5 KB article body: 0.05 ms instead of 1.3 ms).
-_HAS_CONTROL = re.compile("[" + "".join(re.escape(chr(c)) for c in _CONTROL) + "]")
-# Boilerplate endings: (words that must occur near the end, pattern, how far from the end).
-_TAILS = (
-    (
-        ("appeared first on",),
-        re.compile(r"The post .{1,300}? appeared first on .{1,200}$", re.S),
-        520,
-    ),
-    (
-        ("reading", "Read "),
-        re.compile(
-            r"(?:Continue|Keep) reading\b.{0,160}$|Read (?:more|(?:the )?full (?:story|article))\b.{0,160}$",
-            re.S,
-        ),
-        200,
-    ),
-)
-_ELLIPSES = ("[…]", "[...]")
-
-
-def _drop_hidden(markup: str) -> str:
-    """Markup without scripts, styles and comments; one forward pass, so linear on any input."""
-    kept, pos = [], 0
-    while match := _HIDDEN_OPEN.search(markup, pos):
-        kept.append(markup[pos : match.start()])
-        close = _HIDDEN_CLOSE[(match.group(1) or match.group(2)).lower()].search(
-            markup, match.end()
-        )
-        pos = close.end() if close else len(markup)
-    kept.append(markup[pos:])
-    return " ".join(kept)
-
-
-def _strip_tags(markup: str) -> str:
-    return _ANY_TAG.sub(_tag_or_text, _BREAKING_TAG.sub(" ", _drop_hidden(markup)))
-
-
-@lru_cache(maxsize=4096)
-def _entity(ref: str) -> str:
-    return html.unescape(ref)
-
-
-def _decode(text: str) -> str:
-    return _ENTITY.sub(lambda m: _entity(m.group()), text)  # an article repeats its few entities
-
-
-def _drop_tail(text: str) -> str:
-    """Text without one boilerplate ending ("The post X appeared first on Y", "Read more")."""
-    for markers, pattern, window in _TAILS:
-        start = max(0, len(text) - window)
-        if not any(text.find(marker, start) >= 0 for marker in markers):
-            continue  # a substring scan is far cheaper than the regex
-        match = pattern.search(text, start)
-        if match and (match.start() == 0 or text[match.start() - 1].isspace()):
-            return text[: match.start()].rstrip()
-    if text.endswith(_ELLIPSES):
-        return text[: text.rindex("[")].rstrip() + "…"
-    return text
-
-
-def _drop_tails(text: str) -> str:
-    for _ in range(3):  # a WordPress summary can end in "[…] Continue reading → The post ..."
-        shorter = _drop_tail(text)
-        if shorter == text:
-            break
-        text = shorter
-    return text
-
-
-def html_to_text(markup: str) -> str:
-    """Plain text of an HTML fragment: tags and scripts gone, entities decoded, spaces folded."""
-    text = _strip_tags(markup) if "<" in markup else markup
-    if "&" in text:
-        text = _decode(text)
-        if "<" in text and _ESCAPED_MARKUP.search(text):
-            text = _strip_tags(text)
-        if "&" in text:  # double-escaped entities (&amp;amp;, &amp;#8217;) are common in feeds
-            text = _decode(text)
-    if _HAS_CONTROL.search(text):
-        text = text.translate(_CONTROL)
-    text = " ".join(strip_invisible(text).split())  # no bidi/zero-width tricks
-    return _drop_tails(text)
-
 
 def _clip(text: str, limit: int) -> str:
     """Text cut to at most `limit` characters at a word boundary, with an ellipsis if cut."""

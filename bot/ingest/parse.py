@@ -18,8 +18,8 @@ import feedparser
 
 from bot.errors import FeedError
 from bot.ingest.fastparse import parse_fast
+from bot.ingest.htmltext import html_to_text
 from bot.ingest.limits import check_xml_limits
-from bot.ingest.normalize import html_to_text
 from bot.ingest.repair import neutralize_extensions, repair_feed_bytes, scrub_text, usable_encoding
 from bot.models import ParsedFeed, RawEntry
 

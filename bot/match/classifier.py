@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.match.features import FEATURES_VERSION, FeatureSpace, Tokens
+from bot.match.features import FEATURES_VERSION, FeatureSpace
+from bot.match.texts import Tokens
 
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression

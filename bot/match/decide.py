@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.match.classifier import ModelBank, TopicModel
-from bot.match.features import Tokens, body_tokens
 from bot.match.nodes import Doc
 from bot.match.rules import ClassifierSpec, RuleMatcher, Topic
+from bot.match.texts import Tokens, body_tokens
 from bot.models import Item, Match
+
+if TYPE_CHECKING:
+    from bot.match.classifier import ModelBank, TopicModel
 
 
 def decide(mode: str, rule_hit: bool, score: float | None, spec: ClassifierSpec | None) -> bool:
@@ -49,11 +52,19 @@ def readiness(spec: ClassifierSpec, model: TopicModel | None, note: str = "") ->
     return ""
 
 
+def _bank(used: Mapping[str, TopicModel]) -> ModelBank | None:
+    if not used:
+        return None  # numpy and scikit-learn stay unimported until a topic uses a model
+    from bot.match.classifier import ModelBank
+
+    return ModelBank(used)
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What the matcher uses right now: swapped whole, so a match never sees half an update."""
 
-    bank: ModelBank
+    bank: ModelBank | None  # None while no topic uses a model
     column: dict[str, int]  # topic id -> column in the bank, for topics whose model is in use
     waiting: dict[str, str]  # topic id -> why it behaves as rules
     models: dict[str, TopicModel]
@@ -83,7 +94,7 @@ class TopicMatcher:
                 waiting[t.id] = why
             elif t.classifier.mode != "rules":
                 used[t.id] = models[t.id]
-        self._plan = _Plan(ModelBank(used), {tid: i for i, tid in enumerate(used)}, waiting, dict(models), dict(notes))
+        self._plan = _Plan(_bank(used), {tid: i for i, tid in enumerate(used)}, waiting, dict(models), dict(notes))
 
     @property
     def models(self) -> dict[str, TopicModel]:
@@ -118,7 +129,7 @@ class TopicMatcher:
         hits = [{m.topic: m for m in self.rules.match_doc(d)} for d in docs]
         toks = [(d.fields["title"].tokens, body_tokens(d.fields["summary"].tokens, d.fields["body"].tokens))
                 for d in docs]  # tokenized once
-        if not len(plan.bank) or not items:
+        if plan.bank is None or not items:
             scores = [None] * len(items)
         elif len(items) == 1:
             scores = [plan.bank.scores(toks[0])]

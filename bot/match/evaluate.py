@@ -25,8 +25,8 @@ import numpy as np
 from bot.items_jsonl import ItemRecord
 from bot.match.classifier import ModelBank
 from bot.match.decide import decide, readiness
-from bot.match.features import item_text
 from bot.match.rules import ClassifierSpec, RuleMatcher, Topic
+from bot.match.texts import item_text
 from bot.match.training import (
     PoolItem,
     fit_topics,

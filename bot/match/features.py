@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.text import words
+from bot.match.texts import Tokens, tokens
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -31,36 +31,6 @@ FEATURES_VERSION = 1
 CHAR_SIZES = (3, 4, 5)
 TITLE_MARK = "t:"  # title words are features twice: once plain, once marked as from the title
 SMALL_CORPUS = 500  # below this many texts every feature is kept; above, features need 2 texts
-# An article body adds its first this many tokens (the lede, where news states its facts): a
-# 3,000-word body would otherwise outweigh the title's dozen words in every L2-normalized block.
-BODY_TOKENS = 250
-
-
-def item_text(title: str, summary: str, body: str = "") -> str:
-    """The text a label stores and the classifier reads: title, newline, summary (and, when the
-    item has a body, the folded tokens of the summary and the body's start, see body_tokens)."""
-    if body:
-        summary = " ".join(body_tokens(words(summary), words(body)))
-    return f"{title}\n{summary}" if summary else title
-
-
-def body_tokens(summary: list[str], body: list[str]) -> list[str]:
-    """The tokens after the title: the summary, then the body's first BODY_TOKENS tokens; a
-    summary that is the body's own start (a teaser from the lede) is not counted twice."""
-    if not body:
-        return summary
-    if body[: len(summary)] == summary:
-        return body[: max(len(summary), BODY_TOKENS)]
-    return summary + body[:BODY_TOKENS]
-
-
-Tokens = tuple[list[str], list[str]]  # folded tokens of the title and of the summary
-
-
-def tokens(text: str) -> Tokens:
-    """Folded tokens of the title (first line) and of the rest."""
-    title, _, summary = text.partition("\n")
-    return words(title), words(summary)
 
 
 def word_features(title: list[str], body: list[str]) -> list[str]:

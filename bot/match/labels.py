@@ -12,8 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from bot.match.features import item_text
-from bot.match.training import LabelRow, PoolItem
+from bot.match.texts import LabelRow, PoolItem, item_text
 from bot.store import schema as t
 from bot.store.db import Store
 

@@ -241,7 +241,7 @@ class Or(Node):
         # Every true branch, not just the first, so `why` shows all the evidence, in query order.
         words_, found = self._words, {}
         for name in scope:  # the first field in scope order names a hit (title before body)
-            for w in words_.keys() & doc.fields[name].vocab:
+            for w in doc.fields[name].vocab.intersection(words_):  # walks the query's few words, not the body's
                 found.setdefault(words_[w], (hit_label(label, w, name),))
         for i, child in self._others:
             more = child.test(doc, scope, label)

@@ -19,18 +19,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ClassifierSettings
-from bot.match.classifier import TopicModel
 from bot.match.decide import TopicMatcher
-from bot.match.features import FeatureSpace
 from bot.match.labels import label_times, read_labels, recent_items
-from bot.match.modelfile import load_models, remove_unused_spaces, save_model
 from bot.match.rules import Topic
-from bot.match.training import TrainResult, train
 from bot.store.db import Store
 
+# numpy and scikit-learn are imported where a model is loaded or trained: a run whose topics have
+# no model on disk never pays for them at start-up.
+if TYPE_CHECKING:
+    from bot.match.classifier import TopicModel
+    from bot.match.features import FeatureSpace
+    from bot.match.training import TrainResult
+
 log = logging.getLogger(__name__)
+
+
+NOT_TRAINED = "no model trained yet"  # what modelfile.load_model says of a topic without a manifest
 
 
 def models_dir(data_dir: Path) -> Path:
@@ -40,7 +47,12 @@ def models_dir(data_dir: Path) -> Path:
 def load_matcher(topics: Mapping[str, Topic], data_dir: Path) -> TopicMatcher:
     """A TopicMatcher with every saved model that may be used (others are noted, then retrained)."""
     learners = [t.id for t in topics.values() if t.classifier is not None]
-    models, notes = load_models(models_dir(data_dir), learners)
+    directory = models_dir(data_dir)
+    if not any((directory / "topics" / f"{t}.json").exists() for t in learners):
+        return TopicMatcher(topics.values(), {}, dict.fromkeys(learners, NOT_TRAINED))
+    from bot.match.modelfile import load_models
+
+    models, notes = load_models(directory, learners)
     return TopicMatcher(topics.values(), models, notes)
 
 
@@ -68,6 +80,9 @@ class Retrainer:
 
     def run(self, topics: list[Topic], current: Mapping[str, TopicModel], space: FeatureSpace | None = None) -> TrainResult:
         """Train these topics now, save what passed, and return it (blocking: call from a thread)."""
+        from bot.match.modelfile import remove_unused_spaces, save_model
+        from bot.match.training import train
+
         now = self.clock()
         labels = read_labels(self.store)
         pool = recent_items(self.store, self.settings.weak_items)

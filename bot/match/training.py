@@ -19,34 +19,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bot.match.classifier import Example, TopicModel, data_hash, fit_model
-from bot.match.features import FeatureSpace, fit_space, item_text
+from bot.match.features import FeatureSpace, fit_space
 from bot.match.nodes import Doc
 from bot.match.rules import RuleMatcher, Topic
+from bot.match.texts import LabelRow, PoolItem, item_text
 
 WEAK_WEIGHT = 0.3
 HOLDOUT_EVERY = 5
 MIN_HOLDOUT = 3  # held-out labels of each class needed to compare two models
-
-
-@dataclass(frozen=True)
-class LabelRow:
-    """One stored label: text (title, newline, summary) belongs (1) or not (0) to a topic."""
-
-    topic: str
-    text: str
-    label: int
-    origin: str = "file"  # button | file
-    user_id: int | None = None
-    item_id: int | None = None
-
-
-@dataclass(frozen=True)
-class PoolItem:
-    """An unlabelled item the rules can label weakly."""
-
-    text: str  # item_text: title, newline, summary (and the body's start)
-    source: str = ""
-    body: str = ""  # the whole body, for the rule's verdict
 
 
 def in_holdout(text: str) -> bool:

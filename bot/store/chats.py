@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from bot.match.features import item_text
+from bot.match.texts import item_text
 from bot.store import schema as t
 from bot.store.db import Store
 

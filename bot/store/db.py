@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import (
+    String,
     Table,
     Update,
     bindparam,
@@ -240,8 +241,7 @@ class Store:
             as_stored = {stored_key(k): k for k in keys}
             with self.engine.connect() as conn:
                 for chunk in _chunks(list(as_stored), 500):
-                    found = conn.execute(select(t.items.c.key).where(t.items.c.key.in_(chunk))).scalars()
-                    seen.update(as_stored[k] for k in found)
+                    seen.update(as_stored[k] for k in conn.execute(_KNOWN, {"keys": chunk}).scalars())
         return seen
 
     def unseen(self, items: Sequence[Item], checked: Collection[str] = ()) -> list[Item]:
@@ -293,6 +293,13 @@ class Store:
                 for r in conn.execute(_RECORDS, {"sids": chunk}):
                     rows.setdefault(r[0], []).append(r)
         return {sid: _record(found) for sid, found in rows.items() if any(r[1] == 0 for r in found)}
+
+    def window_marker(self) -> tuple[int, int]:
+        """(newest item id, pair judgements stored): what a saved story window must still match."""
+        with self.engine.connect() as conn:
+            newest = conn.execute(select(func.max(t.items.c.id))).scalar()
+            judged = conn.execute(select(func.max(t.story_judgements.c.id))).scalar()
+        return newest or 0, judged or 0
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
@@ -375,12 +382,18 @@ class Store:
         }
 
 
+_KEY_LENGTH = t.items.c.key.type.length  # read once: a column attribute lookup costs more than the key
+
+
 def stored_key(key: str) -> str:
     """An item key as the items table stores it (cleaned; hashed when longer than the column)."""
-    return bounded_key(key, t.items.c.key.type.length)
+    return bounded_key(key, _KEY_LENGTH)
 
 
 # Built once: building a statement costs more than running it.
+# The keys are bound as they are stored (stored_key), so as plain strings: not cleaned twice.
+_KNOWN = select(t.items.c.key).where(t.items.c.key.in_(bindparam("keys", expanding=True, type_=String())))
+_STORIES = select(t.stories).where(t.stories.c.id.in_(bindparam("ids", expanding=True)))
 _ALERTED = select(t.outbox.c.target).where(t.outbox.c.story_id == bindparam("sid"), t.outbox.c.kind == "alert")
 _SOURCES = select(t.stories.c.sources).where(t.stories.c.id == bindparam("sid"))
 _RECORDS = union_all(  # per story: its row once per alert target (ord 0), and its items (ord = item id);
@@ -447,7 +460,7 @@ def _save_stories(conn: Connection, processed: Sequence[ProcessedItem], ids: Seq
     wanted = list(dict.fromkeys(p.decision.story_id for p in processed))
     stored = {}
     for chunk in _chunks(wanted, 500):
-        stored.update((row.id, row) for row in conn.execute(select(t.stories).where(t.stories.c.id.in_(chunk))))
+        stored.update((row.id, row) for row in conn.execute(_STORIES, {"ids": chunk}))
     stories: dict[str, dict] = {}
     for p, item_id in zip(processed, ids, strict=True):
         sid, topics = p.decision.story_id, {m.topic for m in p.matches}

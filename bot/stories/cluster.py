@@ -15,11 +15,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from bot.config import SCHEMA, StorySettings
 from bot.models import Item, StoryAction, StoryDecision
-from bot.stories import decide, score
-from bot.stories.features import ItemFeatures, extract
+from bot.stories import decide, score, snapshot
+from bot.stories.features import ItemFeatures, extract, title_only_key
 from bot.stories.window import Member, Story, Window
 
 DF_TERMS = 64  # terms of an item counted in the document frequencies (a long text's first ones)
@@ -36,16 +37,22 @@ def story_id_for(item: Item) -> str:
     return "s-" + hashlib.sha1(item.key.encode()).hexdigest()[:10]
 
 
-def identities(item: Item, features: ItemFeatures) -> tuple[str, ...]:
+def identities(item: Item, title_key: str) -> tuple[str, ...]:
     """Exact-identity keys: the same URL, GUID or normalized title is the same story."""
     keys = []
     if item.url:
         keys.append(f"url:{item.url}")
     if item.guid:
         keys.append(f"guid:{item.guid}")
-    if features.title_key:
-        keys.append(f"title:{features.title_key}")
+    if title_key:
+        keys.append(f"title:{title_key}")
     return tuple(keys)
+
+
+def _same_as(held: Member, ident: str, when: float) -> StoryDecision:
+    hours = abs(when - held.time) / 3600.0
+    why = (f"same {ident.split(':', 1)[0]}", f"as {held.key}", f"{hours:.1f} h apart")
+    return StoryDecision(held.story.id, StoryAction.JOIN, 1.0, why)
 
 
 class StoryClusterer:
@@ -63,19 +70,23 @@ class StoryClusterer:
         """Start a story or join one; the same items in the same order give the same decisions."""
         when = item.published.timestamp()
         self._expire_at(max(self._window.newest, when))
+        if when < self._window.newest - self.settings.window:
+            return self._too_old(item, when)
         features = extract(item.title, item.body or item.summary)
-        idents = identities(item, features)
+        idents = identities(item, features.title_key)
         same = self._window.same_as(idents)
         if same is not None:
-            held, ident = same
-            hours = abs(when - held.time) / 3600.0
-            why = (f"same {ident.split(':', 1)[0]}", f"as {held.key}", f"{hours:.1f} h apart")
-            self._hold(item, when, held.story, features, idents)
-            return StoryDecision(held.story.id, StoryAction.JOIN, 1.0, why)
-        if when < self._window.newest - self.settings.window:
-            why = ("older than the window",)
-            return StoryDecision(story_id_for(item), StoryAction.NEW, 0.0, why)
+            self._hold(item, when, same[0].story, features, idents)
+            return _same_as(*same, when)
         return self._by_words(item, when, features, idents)
+
+    def _too_old(self, item: Item, when: float) -> StoryDecision:
+        """An item older than the window is compared by identity only (a backfill's old items
+        cost no feature extraction), and not held: the next expiry would drop it at once."""
+        same = self._window.same_as(identities(item, title_only_key(item.title)))
+        if same is not None:
+            return _same_as(*same, when)
+        return StoryDecision(story_id_for(item), StoryAction.NEW, 0.0, ("older than the window",))
 
     def _by_words(self, item: Item, when: float, features: ItemFeatures,
                   idents: tuple[str, ...]) -> StoryDecision:
@@ -126,7 +137,20 @@ class StoryClusterer:
                 continue
             features = extract(item.title, item.body or item.summary)
             story = self._window.story(story_id)
-            self._hold(item, when, story, features, identities(item, features))
+            self._hold(item, when, story, features, identities(item, features.title_key))
+
+    def save_window(self, path: Path, marker: snapshot.Marker) -> None:
+        """Write the window as it is, for the next start (see snapshot.py)."""
+        snapshot.save(path, self._window, self.settings, marker)
+
+    def load_window(self, path: Path, marker: snapshot.Marker) -> str:
+        """Take the window saved at path if it is current: "" when taken, else why not."""
+        window, why = snapshot.load(path, self.settings, marker)
+        if window is not None and not isinstance(window, Window):
+            window, why = None, "damaged: not a story window"
+        if window is not None:
+            self._window = window
+        return why
 
     def expire(self, now: datetime) -> None:
         """Forget items older than the window before now."""

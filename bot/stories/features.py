@@ -143,9 +143,19 @@ def extract(title: str, summary: str) -> ItemFeatures:
         length=sum(1 for t in title_words + body_words if t in counts),
         heads=frozenset(t for t in title_words if t in counts),
         sketch=shingle_sketch(title_words + body_words),
-        title_key=" ".join(title_words) if len(title_words) >= TITLE_KEY_WORDS else "",
+        title_key=title_key(title_words),
         actions=action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True),
     )
+
+
+def title_key(title_words: list[str]) -> str:
+    """The normalized title that identifies a story; "" when too short to."""
+    return " ".join(title_words) if len(title_words) >= TITLE_KEY_WORDS else ""
+
+
+def title_only_key(title: str) -> str:
+    """title_key of a raw title without the rest of extract: items too old to compare by words."""
+    return title_key(words(clean(title, "")[0]))
 
 
 def is_content(token: str) -> bool:

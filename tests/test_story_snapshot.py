@@ -1,0 +1,151 @@
+"""The story window saved at a clean stop: taken back only when current, and then it decides
+exactly as the live window would have; anything else rebuilds it from the store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from dataclasses import replace
+
+import pytest
+
+from bot.items_jsonl import read_items
+from bot.stories import snapshot
+from bot.stories.cluster import StoryClusterer, default_settings
+from bot.stories.snapshot import Marker
+from tests import test_story_paths as paths
+
+MARK = Marker(last_item=39, judgements=0)
+
+
+def items():
+    return [r.item for r in read_items(paths.REGIONAL)]
+
+
+def decisions(clusterer: StoryClusterer, stream) -> list[tuple]:
+    return [(d.story_id, d.action, round(d.score, 9), d.related) for d in map(clusterer.assign, stream)]
+
+
+def test_a_saved_window_decides_exactly_as_the_live_one(tmp_path):
+    stream, file = items(), tmp_path / snapshot.FILE_NAME
+    live = StoryClusterer(default_settings())
+    decisions(live, stream[:25])
+    live.save_window(file, MARK)
+    restored = StoryClusterer(default_settings())
+    assert restored.load_window(file, MARK) == ""
+    assert len(restored) == len(live)
+    later = decisions(restored, stream[25:])
+    assert later == decisions(live, stream[25:])
+    assert any(action.value == "join" for _, action, _, _ in later)  # the comparison means something
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ("marker", "the database changed since it was written"),
+    ("settings", "written by other code or settings"),
+    ("truncate", "damaged"),
+    ("magic", "not a story window snapshot"),
+    ("missing", "no snapshot"),
+])
+def test_a_snapshot_that_is_not_current_is_refused_with_the_reason(tmp_path, change, why):
+    file, settings = tmp_path / snapshot.FILE_NAME, default_settings()
+    live = StoryClusterer(settings)
+    decisions(live, items()[:10])
+    live.save_window(file, MARK)
+    marker = MARK
+    if change == "marker":
+        marker = replace(MARK, last_item=40)  # an item stored after the snapshot (a crash, another writer)
+    elif change == "settings":
+        settings = default_settings(max_terms=settings.max_terms + 1)
+    elif change == "truncate":
+        file.write_bytes(file.read_bytes()[:-100])
+    elif change == "magic":
+        file.write_bytes(b"x" + file.read_bytes())
+    elif change == "missing":
+        file.unlink()
+    fresh = StoryClusterer(settings)
+    assert fresh.load_window(file, marker).startswith(why)
+    assert len(fresh) == 0
+
+
+def test_every_member_slot_is_saved():
+    live = StoryClusterer(default_settings())
+    decisions(live, items()[:3])
+    member = next(iter(live._window.identity.values()))
+    state = member.__getstate__()
+    assert len(state) == len(type(member).__slots__)
+    copy = pickle.loads(pickle.dumps(member))
+    assert all(getattr(copy, s) == getattr(member, s) for s in type(member).__slots__ if s != "story")
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
+    file = tmp_path / snapshot.FILE_NAME
+    live = StoryClusterer(default_settings())
+    decisions(live, items()[:10])
+    live.save_window(file, MARK)
+    before = file.read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot.pickle, "dump", full_disk)
+    with pytest.raises(OSError):
+        live.save_window(file, replace(MARK, last_item=50))
+    assert file.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [snapshot.FILE_NAME]
+
+
+def test_learned_thresholds_do_not_invalidate_the_window(tmp_path):
+    file = tmp_path / snapshot.FILE_NAME
+    live = StoryClusterer(default_settings())
+    decisions(live, items()[:10])
+    live.save_window(file, MARK)
+    learned = StoryClusterer(default_settings())
+    learned.set_thresholds(0.9, 0.6)  # judgements moved them: the window's content is the same
+    assert learned.load_window(file, MARK) == ""
+
+
+def test_a_snapshot_never_runs_code(tmp_path):
+    file, settings = tmp_path / snapshot.FILE_NAME, default_settings()
+    StoryClusterer(settings).save_window(file, MARK)
+    head = file.read_bytes().split(b"\n", 2)
+    hostile = pickle.dumps(os.system)  # a global outside the window's classes
+    file.write_bytes(b"\n".join(head[:2]) + b"\n" + hostile)
+    why = StoryClusterer(settings).load_window(file, MARK)
+    assert why.startswith("damaged") and "posix.system is not part of a story window" in why
+
+
+async def test_a_restart_takes_the_saved_window_and_the_rebuild_agrees(feed_server, tmp_path, caplog):
+    """Through the app: the restart in the middle of the regional stream reads the window saved at
+    the stop (no rebuild), and with the file removed it is rebuilt; both give replay's stories."""
+    sources = sorted({r.item.source for r in paths.records()})
+    (tmp_path / "a").mkdir()
+    cfg = paths.config(feed_server, tmp_path / "a", sources)
+    replayed = paths.by_replay(cfg)
+    with caplog.at_level(logging.INFO, logger="bot.app"):
+        assert await paths.by_pipeline(feed_server, cfg, restart_after=3) == replayed
+    rebuilt = [r.message for r in caplog.records if "story window rebuilt" in r.message]
+    assert rebuilt == ["story window rebuilt from the database (saved window: no snapshot)"]  # the first start only
+    assert (tmp_path / "a" / "data" / snapshot.FILE_NAME).exists()
+
+    (tmp_path / "b").mkdir()
+    cfg_b = paths.config(feed_server, tmp_path / "b", sources)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.app"):
+        assert await paths.by_pipeline(feed_server, cfg_b, restart_after=3, keep_window=False) == replayed
+    assert sum("story window rebuilt" in r.message for r in caplog.records) == 2
+
+
+
+async def test_a_window_that_cannot_be_read_or_saved_is_rebuilt_and_the_run_goes_on(feed_server, tmp_path, caplog):
+    from tests.test_run import WIRE, alerts, config, once
+
+    feed_server.set("/wire.xml", WIRE)
+    path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"})
+    (tmp_path / "data" / snapshot.FILE_NAME).mkdir(parents=True)  # in the way of both
+    with caplog.at_level(logging.INFO, logger="bot.app"):
+        await once(path)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("story window rebuilt" in m and "unreadable" in m for m in messages)
+    assert any(r.levelno == logging.WARNING and "story window not saved" in r.getMessage() for r in caplog.records)
+    assert any(a["type"] == "alert" for a in alerts(tmp_path))
+    assert not list((tmp_path / "data").glob("*.tmp"))
