@@ -95,7 +95,13 @@ async def _run(rt: Runtime, *, once: bool, role: str = "all") -> int:
         app = Poller(rt)
     else:  # one instance per database; --once refuses too, it never waits; a second core stands by
         app = App(rt, exclusive=True, role=role)
-    await app.start()
+    stop = asyncio.Event()
+    if role == "core":  # a standby waits in start() for the lock: a stop signal ends the wait quietly
+        install_stop_signals(stop)
+        if not await _started_unless_stopped(app, stop):
+            return EXIT_OK
+    else:
+        await app.start()
     try:
         if once:
             report = await app.cycle(every_feed=True)
@@ -105,12 +111,25 @@ async def _run(rt: Runtime, *, once: bool, role: str = "all") -> int:
             print(f"polled {len(report.outcomes)} feeds: {sum(o.new_items for o in report.outcomes)} new items, "
                   f"{sum(o.alerts for o in report.outcomes)} alerts, {failed} failed", file=sys.stderr)
             return EXIT_OK
-        stop = asyncio.Event()
         install_stop_signals(stop)
         await app.run_forever(stop)
         return EXIT_OK
     finally:
         await app.stop(exiting=True)
+
+
+async def _started_unless_stopped(app, stop: asyncio.Event) -> bool:
+    """app.start(), unless stop is set first (then False: the process ends, which frees what the
+    start had taken)."""
+    starting, stopping = asyncio.ensure_future(app.start()), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if starting.done():
+        starting.result()  # a failed start raises here
+        return True
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    return False
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -249,3 +249,22 @@ def test_dispatch_packs_whole_hosts_into_jobs_and_skips_busy_hosts():
                                         {"hosts": ["c.example", "d.example"], "feed_ids": [5, 6, 7, 8, 9, 10]}]
     assert pack(due, {"a.example", "d.example"}, size=4) == [{"hosts": ["b.example", "c.example"], "feed_ids": [4, 5, 6]}]
     assert batch_size(20) == 50 and batch_size(4) == 12
+
+
+@POSTGRES
+async def test_a_standby_core_waits_then_stops_quietly_on_sigterm(tmp_path, database_url):
+    from bot.scale.locks import holder
+
+    path = farm_config(tmp_path, Farm(feeds=0), database_url, interval=INTERVAL)
+    first = await wirewatch(path, "--role", "core")
+    try:
+        await until(lambda: holder(database_url, "run:").get("pid") == str(first.pid), "the first core's lock")
+        standby = await wirewatch(path, "--role", "core")
+        line = await asyncio.wait_for(standby.stderr.readline(), 60)  # logging starts with the wait
+        while b"waiting to take over" not in line:
+            line = await asyncio.wait_for(standby.stderr.readline(), 60)
+        logs = await stop_all(standby)
+        assert holder(database_url, "run:").get("pid") == str(first.pid)  # the standby never held it
+    finally:
+        await stop_all(first)
+    assert standby.returncode == 0 and "Traceback" not in logs[standby.pid], logs[standby.pid]
