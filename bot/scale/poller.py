@@ -81,13 +81,13 @@ class Poller:
                 raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
 
     async def dispatch(self) -> int:
-        """Due feeds, one poll job per host (the dispatch task, once per tick across pollers)."""
+        """Due feeds into poll jobs, whole hosts to a job (the dispatch task: once a tick for all pollers)."""
         due = handover.due_by_host(self.store.engine, self.clock(), host_of)
         size = jobs.batch_size(self.runtime.config.polling.concurrency)
         return await jobs.defer_hosts(self.engine, due, size) if due else 0
 
     async def poll(self, feed_ids: list[int]) -> None:
-        """One host's feeds: those still due are claimed, fetched and handed over."""
+        """A poll job's feeds: those still due are claimed, fetched and handed over."""
         polling = self.runtime.config.polling
         feeds = handover.claim(self.store.engine, feed_ids, self.clock(), polling.interval)
         if not feeds:
