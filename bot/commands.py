@@ -83,6 +83,10 @@ def role_problem(rt: Runtime, role: str, once: bool) -> str | None:
                 "--role all (see README, Running on several machines)")
     if once:
         return "--once is one whole cycle in one process: use it with --role all"
+    import importlib.util
+
+    if role == "poller" and importlib.util.find_spec("procrastinate") is None:
+        return "--role poller needs procrastinate, the pollers' job engine: pip install 'wirewatch[postgres]'"
     return None
 
 
