@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     WIREWATCH_CONFIG=/config/config.toml
 
-# Extras to install: "postgres" (psycopg 3) by default, so database_url may name a PostgreSQL server.
+# Extras to install: "postgres" (psycopg 3, procrastinate) by default, so database_url may name a
+# PostgreSQL server and `run --role poller|core` works (compose.yaml).
 ARG EXTRAS=postgres
 
 WORKDIR /app

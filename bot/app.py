@@ -29,6 +29,10 @@ from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.runtime import Runtime, load_runtime, with_stored_routes
+from bot.scale.core import FeedWatch, LagCollector, take_handover, take_lock
+from bot.scale.locks import RoleLock
+from bot.scale.pipelines import CorePipeline
+from bot.store import handover
 from bot.store.chats import stored_chats
 from bot.store.db import Store, unreadable
 from bot.store.lock import InstanceLock
@@ -56,7 +60,7 @@ class App:
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
                  telegram_limits: Limits | None = None, telegram_poll_timeout: float = 10.0, exclusive: bool = False,
                  registry: CollectorRegistry | None = None,
-                 clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer):
+                 clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer, role: str = "all"):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._new_clusterer = clusterer
         self._fingerprint = _fingerprint(runtime)
@@ -67,7 +71,9 @@ class App:
         self._unredact: Callable[[], None] = lambda: None
         self._notices: list[tuple[int | None, str]] = []  # (chat, or None: the admin chat; HTML text) to send
         self.exclusive = exclusive  # `run`: hold the database's instance lock while running
-        self._lock: InstanceLock | None = None
+        self.role = role  # all | core (run --role; pollers are bot.scale.poller)
+        self._lock: InstanceLock | RoleLock | None = None
+        self.lost_lock = asyncio.Event()  # core: the lock's connection died, a standby may hold it now
         self._window_owned, self._window_saved = False, None  # see _restore_window
         self._ticking: asyncio.Task | None = None
         self._stopping = False
@@ -87,7 +93,7 @@ class App:
             raise
         if self.exclusive:
             try:
-                self._lock = self.store.lock_instance()
+                self._lock = await take_lock(self.role, self.store, cfg.bot.database_url)
             except BaseException:
                 self.store.close()
                 self._unredact()
@@ -100,10 +106,14 @@ class App:
             raise unreadable(self.store.engine, exc) from None
         self.fetcher = await Fetcher(cfg.polling).__aenter__()
         self.parser = ParsePool(timeout=cfg.polling.parse_timeout, workers=cfg.polling.parse_workers)
-        self.pipeline = Pipeline(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
+        kind = CorePipeline if self.role == "core" else Pipeline
+        self.pipeline = kind(store=self.store, fetcher=TimedFetcher(self.fetcher, self.metrics),
                                  clusterer=CountedClusterer(self.clusterer, self.metrics),
                                  runtime=self.runtime, clock=self.clock, parser=self.parser)
         self.metrics.watch_store(self.store, self.clock)
+        if self.role == "core":
+            self.metrics.registry.register(LagCollector(self.core_lag))
+            self.feed_watch = FeedWatch()
         self.sinks = self._sinks()
         self.refresh_routes()
         self.retrainer = Retrainer(self.store, cfg.bot.data_dir, cfg.classifier, self.clock)
@@ -125,6 +135,10 @@ class App:
                 await self.stop()
                 raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
         self.heap.start()  # libraries, models, the restored window: out of every full collection
+
+    def core_lag(self) -> float | None:
+        """Seconds the oldest item handed over by a poller has waited (core only; else None)."""
+        return handover.lag(self.store.engine, self.clock()) if self.role == "core" else None
 
     def _load_state(self) -> None:
         """The story window back from the store (state survives restarts), then the config's feeds
@@ -216,13 +230,17 @@ class App:
 
     async def cycle(self, *, every_feed: bool = False) -> CycleReport:
         """Poll due feeds (or every feed: run --once, which then delivers all it queued), then deliver."""
-        due = None if every_feed else self.clock()
-        report = await self.pipeline.poll(self.store.feeds(due_before=due))
+        if self.role == "core":
+            report = await take_handover(self.pipeline, self.runtime.config.polling.tick)
+        else:
+            due = None if every_feed else self.clock()
+            report = await self.pipeline.poll(self.store.feeds(due_before=due))
         self.last_cycle, self.last_cycle_end = report, self.clock()
         self.metrics.cycle_done(report.seconds, sum(o.new_items for o in report.outcomes), self.last_cycle_end)
         self.heap.after_cycle()
-        if self.telegram is not None:
-            await self.telegram.after_cycle(report.outcomes)  # feed failing / recovered notices
+        if self.telegram is not None:  # feed failing / recovered notices
+            checked = self.feed_watch.outcomes(self.store.engine) if self.role == "core" else report.outcomes
+            await self.telegram.after_cycle(checked)
         await self.deliver(everything=every_feed)
         return report
 
@@ -245,6 +263,9 @@ class App:
 
     async def tick(self) -> None:
         """One scheduler tick: apply edited config/rules, then poll what is due."""
+        if self.role == "core" and not self._lock.alive():
+            self.lost_lock.set()  # run_forever stops: a standby may hold the lock by now
+            return
         self.reload_if_changed()
         await self.announce()
         self._ticking = asyncio.current_task()
@@ -359,7 +380,7 @@ class App:
                           next_run_time=self.clock() + timedelta(seconds=RETRAIN_CHECK))
         scheduler.start()
         delivering = asyncio.create_task(self.telegram.run_delivery(stop)) if self.telegram else None
-        waits = [asyncio.ensure_future(stop.wait())]
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.lost_lock.wait())]
         if self.telegram is not None:
             waits.append(asyncio.ensure_future(self.telegram.refused.wait()))
         try:
@@ -373,6 +394,9 @@ class App:
             if delivering is not None:  # a pass waiting on rate limits is cut short: rows stay queued
                 await asyncio.gather(asyncio.wait_for(delivering, 5), return_exceptions=True)
         self.check_token()
+        if self.lost_lock.is_set():
+            raise WirewatchError("lost the core lock (its database connection died): stopped, so that only "
+                                 "one core works; restart to stand by again")
 
 
     async def prune_old(self) -> int:

@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", "run the bot: poll feeds on schedule and deliver alerts")
     run.add_argument("--once", action="store_true", help="one poll cycle of every feed, deliver, exit")
+    run.add_argument("--role", choices=["all", "poller", "core"], default="all",
+                     help="all: one process does everything (default); with PostgreSQL, poller: fetch and hand "
+                          "new items over (run any number), core: match, stories, delivery, Telegram (one at a "
+                          "time; a second one stands by)")
     command("check", "validate config and every rule file; list feeds, topics and chats")
     demo = command("demo", "serve bundled sample feeds on loopback, run one cycle, print alerts", config=False)
     demo.add_argument("--jsonl", metavar="FILE", help="also write the alerts to this JSONL file")

@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, WirewatchError
 from bot.process import EXIT_INPUT, EXIT_OK, config_path, install_stop_signals, setup_logging
 from bot.runtime import Runtime, load_runtime
 
@@ -67,15 +67,45 @@ def _redact(url: str) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot until stopped, or one cycle of every feed with --once."""
     rt = load_runtime(config_path(args))
+    role = getattr(args, "role", "all")
+    if problem := role_problem(rt, role, args.once):
+        raise WirewatchError(problem)
     setup_logging(rt.config.bot.log_level)
-    return asyncio.run(_run(rt, once=args.once))
+    return asyncio.run(_run(rt, once=args.once, role=role))
 
 
-async def _run(rt: Runtime, *, once: bool) -> int:
+def role_problem(rt: Runtime, role: str, once: bool) -> str | None:
+    """Why this role cannot run with this config (None: it can)."""
+    if role == "all":
+        return None
+    if rt.config.bot.database_url.startswith("sqlite"):
+        return (f"--role {role} needs PostgreSQL: on SQLite (bot.database_url) wirewatch runs as one process, "
+                "--role all (see README, Running on several machines)")
+    if once:
+        return "--once is one whole cycle in one process: use it with --role all"
+    import importlib.util
+
+    if role == "poller" and importlib.util.find_spec("procrastinate") is None:
+        return "--role poller needs procrastinate, the pollers' job engine: pip install 'wirewatch[postgres]'"
+    return None
+
+
+async def _run(rt: Runtime, *, once: bool, role: str = "all") -> int:
     from bot.app import App
 
-    app = App(rt, exclusive=True)  # one instance per database; --once refuses too, it never waits
-    await app.start()
+    if role == "poller":
+        from bot.scale.poller import Poller
+
+        app = Poller(rt)
+    else:  # one instance per database; --once refuses too, it never waits; a second core stands by
+        app = App(rt, exclusive=True, role=role)
+    stop = asyncio.Event()
+    if role == "core":  # a standby waits in start() for the lock: a stop signal ends the wait quietly
+        install_stop_signals(stop)
+        if not await _started_unless_stopped(app, stop):
+            return EXIT_OK
+    else:
+        await app.start()
     try:
         if once:
             report = await app.cycle(every_feed=True)
@@ -85,12 +115,25 @@ async def _run(rt: Runtime, *, once: bool) -> int:
             print(f"polled {len(report.outcomes)} feeds: {sum(o.new_items for o in report.outcomes)} new items, "
                   f"{sum(o.alerts for o in report.outcomes)} alerts, {failed} failed", file=sys.stderr)
             return EXIT_OK
-        stop = asyncio.Event()
         install_stop_signals(stop)
         await app.run_forever(stop)
         return EXIT_OK
     finally:
         await app.stop(exiting=True)
+
+
+async def _started_unless_stopped(app, stop: asyncio.Event) -> bool:
+    """app.start(), unless stop is set first (then False: the process ends, which frees what the
+    start had taken)."""
+    starting, stopping = asyncio.ensure_future(app.start()), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if starting.done():
+        starting.result()  # a failed start raises here
+        return True
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    return False
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

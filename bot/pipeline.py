@@ -8,6 +8,9 @@ transaction. Feeds with nothing new (most of them) have their states written tog
 Each feed's steps, fetch to commit, are guarded: whatever one raises is recorded on that feed as
 its error (with backoff and the admin's failing notice) and the other feeds and the delivery carry
 on. A full disk holds all work instead (see bot/failures.py).
+
+Split over processes (`run --role poller|core`), bot/scale/pipelines.py cuts this flow after
+normalize: a poller hands each feed's new items over, the core runs the rest on them.
 """
 
 from __future__ import annotations
@@ -55,12 +58,15 @@ class Fetched:
     bodies: dict[str, str] | None = None  # full text by item key
     outcome: FeedOutcome | None = None  # set once the feed has failed: nothing more is done
     everything_quiet: bool = False  # /addfeed's baseline: stored, never alerted
+    handed: Sequence[tuple[Item, bool]] | None = None  # the core: items a poller handed over, quiet or not
+    handover_ids: tuple[int, ...] = ()  # ... and the rows they came in
 
 
 @dataclass
 class CycleReport:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    handed: int = 0  # the core: hand-over rows this pass took
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -85,7 +91,7 @@ class Pipeline:
             return CycleReport([], time.monotonic() - started)
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
         try:
-            outcomes = self._ingest(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
+            outcomes = self._after_fetch(await asyncio.gather(*(self._fetch(f) for f in feeds)), quiet)
         finally:
             saved = self._save_quiet(quiet)
         statuses = {o.status for o in outcomes}
@@ -123,6 +129,9 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
             return Fetched(feed, FetchResult(FetchStatus.ERROR), outcome=self._failed(feed, exc, None))
 
+    def _after_fetch(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]]) -> list[FeedOutcome]:
+        return self._ingest(fetched, quiet)  # a poller hands over instead (bot/scale/pipelines.py)
+
     def _ingest(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]] | None) -> list[FeedOutcome]:
         """Every feed's unseen items, clustered in published order across the feeds, then one store
         transaction per feed."""
@@ -148,12 +157,15 @@ class Pipeline:
         try:
             return step(*args)
         except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
-            f.outcome = self._failed(f.feed, exc, quiet)
+            f.outcome = self._failed_fetched(f, exc, quiet)
             return None
 
     def _finish(self, f: Fetched, processed: list[ProcessedItem], quiet) -> None:
         ttl = f.parsed.ttl_minutes if f.parsed else None
         f.outcome = self._record(f.feed, f.result, processed, ttl, quiet)
+
+    def _failed_fetched(self, f: Fetched, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
+        return self._failed(f.feed, exc, quiet)
 
     def _failed(self, feed: FeedRow, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
         if is_disk_full(exc):
@@ -216,6 +228,11 @@ class Pipeline:
         """The feed's items not stored yet nor taken by another feed this cycle, each with whether
         it is quiet: stored, not alerted (a new feed's backfill, /addfeed's or an import's baseline,
         an item older than retention)."""
+        if f.handed is not None:  # the core: normalized, named and judged quiet by a poller
+            quiet = {i.key: q for i, q in f.handed}
+            fresh = [i for i in self.store.unseen([i for i, _ in f.handed]) if i.key not in taken]
+            taken.update(i.key for i in fresh)
+            return [(i, quiet[i.key]) for i in fresh]
         if f.parsed is None:
             return []
         f.feed = feed = self._named(f.feed, f.parsed)
@@ -268,18 +285,8 @@ class Pipeline:
 
     def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
                 ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
-        now, failed = self.clock(), result.status is FetchStatus.ERROR
-        polling = self.runtime.config.polling
-        due = next_check_at(
-            now, base_interval=feed.interval or polling.interval, settings=polling,
-            error_count=feed.error_count + 1 if failed else 0, max_age=result.max_age,
-            retry_after=result.retry_after, ttl_minutes=ttl or feed.ttl_minutes, rng=self.rng,
-        )
-        state = FeedState(
-            checked_at=now, next_check_at=due, status=result.status.value, error=result.error,
-            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
-            ttl_minutes=ttl, moved_to=result.final_url,
-        )
+        failed = result.status is FetchStatus.ERROR
+        state = self._state(feed, result, ttl)
         if processed or quiet is None:
             self.store.save_update(feed.id, state, processed)
         else:
@@ -288,3 +295,18 @@ class Pipeline:
             log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count + 1, result.error)
         alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)  # items, not targets
         return FeedOutcome(feed, result.status.value, len(processed), alerts, result.error)
+
+    def _state(self, feed: FeedRow, result: FetchResult, ttl: int | None) -> FeedState:
+        """The feed's state after this fetch: validators, status, and when it is due again."""
+        now, failed = self.clock(), result.status is FetchStatus.ERROR
+        polling = self.runtime.config.polling
+        due = next_check_at(
+            now, base_interval=feed.interval or polling.interval, settings=polling,
+            error_count=feed.error_count + 1 if failed else 0, max_age=result.max_age,
+            retry_after=result.retry_after, ttl_minutes=ttl or feed.ttl_minutes, rng=self.rng,
+        )
+        return FeedState(
+            checked_at=now, next_check_at=due, status=result.status.value, error=result.error,
+            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
+            ttl_minutes=ttl, moved_to=result.final_url,
+        )

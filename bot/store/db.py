@@ -260,19 +260,7 @@ class Store:
     def save_update(self, feed_id: int, state: FeedState, processed: Sequence[ProcessedItem]) -> None:
         """Write the feed's new state, its new items, their matches, stories and outbox rows."""
         with self.engine.begin() as conn:
-            if processed:  # a few statements for all the items: per-row statements cost ~1 ms an item
-                ids = _insert_items(conn, processed, state.checked_at)
-                _insert_rows(conn, t.matches, [
-                    {"item_id": i, "topic": m.topic, "score": m.score, "why": list(m.why)}
-                    for p, i in zip(processed, ids, strict=True) for m in p.matches
-                ])
-                _save_stories(conn, processed, ids, state.checked_at)
-                _insert_rows(conn, t.outbox, [
-                    {"target": d.target, "story_id": p.decision.story_id, "item_id": i, "kind": d.kind,
-                     "payload": d.payload, "status": "pending", "attempts": 0,
-                     "created_at": state.checked_at, "next_attempt_at": state.checked_at}
-                    for p, i in zip(processed, ids, strict=True) for d in p.deliveries
-                ])
+            save_processed(conn, processed, state.checked_at)
             _save_feed_states(conn, [(feed_id, state, len(processed))])
 
     def save_states(self, states: Sequence[tuple[int, FeedState]]) -> None:
@@ -429,6 +417,23 @@ def _record(rows: list) -> StoryRecord:
 
 
 # ---- helpers for save_update ---------------------------------------------------------------------
+
+
+def save_processed(conn: Connection, processed: Sequence[ProcessedItem], now: datetime) -> None:
+    """Items, their matches, stories and outbox rows (also the core's write: bot.store.handover)."""
+    if not processed:
+        return
+    ids = _insert_items(conn, processed, now)  # a few statements for all: per-row ones cost ~1 ms an item
+    _insert_rows(conn, t.matches, [
+        {"item_id": i, "topic": m.topic, "score": m.score, "why": list(m.why)}
+        for p, i in zip(processed, ids, strict=True) for m in p.matches
+    ])
+    _save_stories(conn, processed, ids, now)
+    _insert_rows(conn, t.outbox, [
+        {"target": d.target, "story_id": p.decision.story_id, "item_id": i, "kind": d.kind,
+         "payload": d.payload, "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+        for p, i in zip(processed, ids, strict=True) for d in p.deliveries
+    ])
 
 
 def _insert_items(conn: Connection, processed: Sequence[ProcessedItem], now: datetime) -> list[int]:

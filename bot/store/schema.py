@@ -223,6 +223,21 @@ story_judgements = Table(
 )
 
 
+# New items a poller fetched, waiting for the core (--role poller/core; bot/store/handover.py).
+# A row is deleted in the transaction that stores its items, so a pending row is work not done.
+handover = Table(
+    "handover",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),  # arrival order
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("entries", JSON, nullable=False),  # [{item fields..., "quiet": bool}] in the feed's order
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | failed (after MAX_ATTEMPTS)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    Index("ix_handover_status_id", "status", "id"),
+)
+
 # MIGRATIONS[n] takes a database from version n+1 to n+2. A new database gets the current
 # tables directly (create_all) and skips every step.
 def _index_outbox_story(conn: Connection) -> None:
@@ -280,9 +295,14 @@ def _index_for_retention(conn: Connection) -> None:
         next(i for i in table.indexes if i.name == name).create(conn, checkfirst=True)
 
 
+def _add_handover(conn: Connection) -> None:
+    """The pollers' hand-over of new items to the core (issue 16)."""
+    handover.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_index_outbox_story, _mutes_apart_and_silent, _chat_languages,
                                                   _related_stories, _add_item_body,
-                                                  _index_for_retention]
+                                                  _index_for_retention, _add_handover]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -101,7 +101,8 @@ def feeds_table(feeds: Sequence[FeedRow], now: datetime, failing_after: int, tr:
 
 
 def status_text(depth: Mapping[str, int], counts: Mapping[str, int], failing: Sequence[FeedRow],
-                last_cycle: float | None, tr: Tr = ENGLISH) -> str:
+                last_cycle: float | None, tr: Tr = ENGLISH, lag: float | None = None) -> str:
+    """lag: a core's (run --role core) wait of the oldest item the pollers handed over; else None."""
     _ = tr._
     cycle = f"{last_cycle:.1f}s" if last_cycle is not None else _("no cycle yet")
     names = ": " + field(", ".join(clip(f.name, 60) for f in failing[:10]), 800) if failing else ""
@@ -113,6 +114,8 @@ def status_text(depth: Mapping[str, int], counts: Mapping[str, int], failing: Se
         _("feeds failing: {n}").format(n=len(failing)) + names,
         _("last cycle: {cycle}").format(cycle=cycle),
     ]
+    if lag is not None:
+        lines.append(_("items from the pollers: the oldest waiting {seconds}s").format(seconds=f"{lag:.0f}"))
     return "\n".join(lines)
 
 

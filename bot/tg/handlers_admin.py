@@ -190,5 +190,6 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     failing = [f for f in host.store.feeds(active_only=True) if f.error_count >= cfg.telegram.failing_after]
     since = today_start(now, cfg.bot.timezone)
     counts = host.store.counts(since) | {"alerts_sent": db.telegram_sent_since(host.store, since)}
-    text = explain.status_text(db.queue_depth(host.store), counts, failing, host.last_cycle_seconds, chat_tr(host, update))
+    text = explain.status_text(db.queue_depth(host.store), counts, failing, host.last_cycle_seconds, chat_tr(host, update),
+                               lag=host.core_lag())
     await reply(update, text)
