@@ -160,7 +160,9 @@ class App:
             self.telegram = None
         await self.fetcher.close()
         await self.parser.close()
-        if self._window_owned:  # restored by this run: it is written back for the next
+        # restored by this run, so written back for the next; not by a core that lost its lock: a
+        # standby may be adding items the saved window would then wrongly claim to hold
+        if self._window_owned and not self.lost_lock.is_set():
             self._save_window()
         self._release()
 
