@@ -24,7 +24,14 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.parsepool import ParsePool
 from bot.judgements import StoryJudge
 from bot.match.retrain import Retrainer
-from bot.metrics import CountedClusterer, Metrics, MetricsServer, TimedFetcher, health
+from bot.metrics import (
+    CountedClusterer,
+    Metrics,
+    MetricsServer,
+    TimedFetcher,
+    health,
+    serve_metrics,
+)
 from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
@@ -128,12 +135,11 @@ class App:
                 self._release()
                 raise
         if cfg.metrics.listen:
-            self.metrics_server = MetricsServer(self.metrics, self.health)
             try:
-                await self.metrics_server.start(*cfg.metrics.listen)
-            except OSError as exc:
+                self.metrics_server = await serve_metrics(self.metrics, self.health, cfg.metrics.listen)
+            except WirewatchError:
                 await self.stop()
-                raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
+                raise
         self.heap.start()  # libraries, models, the restored window: out of every full collection
 
     def core_lag(self) -> float | None:

@@ -24,6 +24,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bot.errors import WirewatchError
 from bot.models import FetchResult, StoryDecision
 from bot.store.db import Store
 
@@ -161,3 +162,13 @@ class CountedClusterer:
 
     def __getattr__(self, name: str):
         return getattr(self._clusterer, name)
+
+
+async def serve_metrics(metrics: Metrics, health: Callable[[], tuple[bool, str]], listen: tuple[str, int]) -> MetricsServer:
+    """The /metrics and /healthz server, listening; a port that cannot be bound says which."""
+    server = MetricsServer(metrics, health)
+    try:
+        await server.start(*listen)
+    except OSError as exc:
+        raise WirewatchError(f"metrics.listen {listen[0]}:{listen[1]}: {exc.strerror}") from None
+    return server

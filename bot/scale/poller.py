@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from bot.errors import WirewatchError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parsepool import ParsePool
-from bot.metrics import Metrics, MetricsServer, TimedFetcher, health
+from bot.metrics import Metrics, MetricsServer, TimedFetcher, health, serve_metrics
 from bot.runtime import Runtime
 from bot.scale import engine as jobs
 from bot.scale.locks import RoleLock, lock_poller
@@ -73,12 +73,11 @@ class Poller:
         self.engine = jobs.build_engine(url, tick=cfg.polling.tick, dispatch=self.dispatch, poll=self.poll,
                                         recover_after=self.stalled_after)
         if cfg.metrics.listen:
-            self.metrics_server = MetricsServer(self.metrics, self.health)
             try:
-                await self.metrics_server.start(*cfg.metrics.listen)
-            except OSError as exc:
+                self.metrics_server = await serve_metrics(self.metrics, self.health, cfg.metrics.listen)
+            except WirewatchError:
                 await self.stop()
-                raise WirewatchError(f"metrics.listen {cfg.metrics.listen[0]}:{cfg.metrics.listen[1]}: {exc.strerror}") from None
+                raise
 
     async def dispatch(self) -> int:
         """Due feeds into poll jobs, whole hosts to a job (the dispatch task: once a tick for all pollers)."""
