@@ -136,6 +136,26 @@ async def test_same_item_in_two_feeds_alerts_once(feed_server, tmp_path, databas
     assert len([a for a in alerts(tmp_path) if a["type"] == "alert"]) == 2  # strike + council, once each
 
 
+async def test_a_cycle_in_groups_of_one_feed_decides_as_one_group(feed_server, tmp_path, monkeypatch):
+    """A big cycle is ingested a group of feeds at a time (memory); groups still fold the same
+    item and its rewrites, whichever group they are in."""
+    import bot.pipeline
+
+    feed_server.set("/a.xml", WIRE)
+    feed_server.set("/b.xml", LEDGER)
+    feed_server.set("/c.xml", WIRE.replace("Euphrates Wire", "Mirror"))
+    feeds = {"/a.xml": "A", "/b.xml": "B", "/c.xml": "C"}
+    results = []
+    for group in (bot.pipeline.GROUP, 1):
+        monkeypatch.setattr(bot.pipeline, "GROUP", group)
+        run = tmp_path / f"group-{group}"
+        run.mkdir()
+        await once(config(feed_server, run, feeds))
+        results.append([(a["type"], a["title"], a.get("source")) for a in alerts(run)])
+    assert results[0] == results[1]
+    assert [t for t, _, _ in results[1]].count("alert") == 2  # strike (+ its rewrite, its copy) and council
+
+
 async def test_failing_feed_backs_off_and_recovers(feed_server, tmp_path, database_url):
     feed_server.error("/wire.xml", 503)
     path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"}, database_url=database_url)
