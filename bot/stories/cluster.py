@@ -120,7 +120,7 @@ class StoryClusterer:
         folded = tuple(st.id for st in group if st is not target)
         for sid in folded:
             self._window.move(sid, target.id)
-        why = (*decision.why, *(reason for _, reason in found))
+        why = (*decision.why, *(reason for _, reason in found), f"folded {', '.join(folded)} into {target.id}")
         return replace(decision, story_id=target.id, folded=folded, why=why)
 
     def fold(self, story_id: str, into: str) -> None:

@@ -209,6 +209,6 @@ def refold(story: Story, weighed: Sequence[Weighed], apart: Collection[frozenset
         if similarity < FOLD_SIMILARITY or story_contradictions(story, other):
             continue
         names = ", ".join(sorted(set(story.top_names(FOLD_NAMES)) | set(other.top_names(FOLD_NAMES))))
-        out.append((other, f"folded {other.id}: stories {similarity:.2f} alike, item confidence "
-                           f"{w.confidence:.2f}, both name {names or '-'}"))
+        out.append((other, f"one event with {other.id}: stories {similarity:.2f} alike, item "
+                           f"confidence {w.confidence:.2f}, both name {names or '-'}"))
     return out
