@@ -115,6 +115,9 @@ class StoryDecision:
     score: float = 0.0
     why: tuple[str, ...] = ()
     related: str | None = None  # with RELATED: the earlier story this one may be the same as
+    # Stories found to be this one when the item grew one of them (a late fold: both had alerted,
+    # so nothing is hidden); their items now belong to story_id. The why says on what evidence.
+    folded: tuple[str, ...] = ()
 
 
 class AlertKind(StrEnum):

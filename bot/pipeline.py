@@ -34,6 +34,7 @@ from bot.ingest.schedule import next_check_at
 from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
 from bot.runtime import Runtime
 from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
+from bot.store.judgements import fold_stories
 from bot.stories.cluster import StoryClusterer
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,23 @@ class Pipeline:
             if f.outcome is None:
                 processed = [done[i, j] for j in range(len(fresh[i]))]
                 self._guard(f, quiet, self._finish, f, processed, quiet)
+        self._save_folds(d for _, d in filter(None, decided.values()))
         return [f.outcome for f in fetched]
+
+    def _save_folds(self, decisions: Iterable[StoryDecision]) -> None:
+        """Late folds of this pass, stored once every feed's items are (a fold may move items of
+        another feed's transaction). The alerts of a folded story stay as they were sent; later
+        items of either story update the story it was folded into."""
+        folds = [(sid, d.story_id) for d in decisions for sid in d.folded]
+        if not folds:
+            return
+        try:
+            fold_stories(self.store, folds, self.clock())
+        except Exception as exc:  # noqa: BLE001 - the window keeps the fold; a saved window carries it
+            if is_disk_full(exc):
+                self.disk.hold("polling")
+            else:
+                log.exception("storing %d story folds failed; the story window keeps them", len(folds))
 
     def _guard(self, f: Fetched, quiet, step, *args):
         """step(*args) for feed f, unless it already failed; what it raises becomes its outcome."""

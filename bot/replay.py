@@ -15,6 +15,8 @@ def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryCluster
     action: `alert` when a topic matched and the item's story had not alerted yet; `merge` when
     the item joins an existing story; `none` when no topic matched a new story. `related` is the
     story a new story was judged possibly the same as (its alert is threaded under that one's).
+    `folded` lists the stories this item showed to be `story` (a late fold: their items, listed
+    earlier under their own ids, belong to `story` from here on; their alerts had gone out).
     """
     alerted: set[str] = set()
     for record in sorted(records, key=lambda r: r.item.published):
@@ -27,4 +29,4 @@ def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryCluster
             action = "merge" if decision.action is StoryAction.JOIN else "none"
         topics = [{"topic": m.topic, "score": round(m.score, 4)} for m in found]
         yield {"id": record.id, "topics": topics, "story": decision.story_id, "action": action,
-               "related": decision.related}
+               "related": decision.related, "folded": list(decision.folded)}

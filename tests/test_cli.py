@@ -127,7 +127,7 @@ def test_replay_writes_one_decision_per_item_in_time_order(write_config, tmp_pat
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["id"], x["action"]) for x in lines] == [("w1", "alert"), ("f", "none"), ("w2", "merge"), ("late", "alert")]
     assert lines[0]["story"] == lines[2]["story"] != lines[3]["story"]
-    assert set(lines[0]) == {"id", "topics", "story", "action", "related"} and lines[0]["topics"] == [{"topic": "anbar", "score": 1.0}]
+    assert set(lines[0]) == {"id", "topics", "story", "action", "related", "folded"} and lines[0]["topics"] == [{"topic": "anbar", "score": 1.0}]
 
 
 def test_replay_bad_input_writes_nothing(write_config, tmp_path):

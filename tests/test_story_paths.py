@@ -67,8 +67,15 @@ def partition(rows) -> set[tuple[str, frozenset[str]]]:
 
 def by_replay(cfg: Path) -> set[frozenset[str]]:
     rt = load_runtime(cfg, telegram=False)
-    lines = replay_lines(records(), rt.matcher, StoryClusterer(rt.config.stories))
-    return partition((line["id"], f"id:{line['id']}", line["story"]) for line in lines)
+    lines = list(replay_lines(records(), rt.matcher, StoryClusterer(rt.config.stories)))
+    into = {sid: line["story"] for line in lines for sid in line["folded"]}  # late folds
+
+    def final(sid: str) -> str:
+        while sid in into:
+            sid = into[sid]
+        return sid
+
+    return partition((line["id"], f"id:{line['id']}", final(line["story"])) for line in lines)
 
 
 async def by_pipeline(server, cfg: Path, restart_after: int | None, keep_window: bool = True) -> set[frozenset[str]]:

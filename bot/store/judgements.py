@@ -81,6 +81,18 @@ def save_judgement(store: Store, judged: Judgement, now: datetime, *, fold: bool
                 for d in deliveries])
 
 
+def fold_stories(store: Store, folds: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Late folds found by the clusterer, (story, into) in the order found: each story's items,
+    sources, topics and count move into the other, in one transaction (a restart that rebuilds
+    the window from the store then finds them together, as the clusterer had them)."""
+    if not folds:
+        return
+    with store.engine.begin() as conn:
+        for story_id, into in folds:
+            _merge_story_rows(conn, story_id, into, now)
+            conn.execute(update(t.items).where(t.items.c.story_id == story_id).values(story_id=into))
+
+
 def _merge_story_rows(conn, story_id: str, into: str, now: datetime) -> None:
     rows = {r.id: r for r in conn.execute(select(t.stories).where(t.stories.c.id.in_((story_id, into))))}
     if story_id not in rows or into not in rows:

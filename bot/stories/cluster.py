@@ -105,7 +105,23 @@ class StoryClusterer:
         decision = decide.decide(weighed, probe, story_id_for(item), limits, self._apart)
         story = self._window.story(decision.story_id)
         self._hold(item, when, story, features, idents, names, vec)
+        if decision.action is StoryAction.JOIN:
+            return self._refold(decision, story, weighed)
         return decision
+
+    def _refold(self, decision: StoryDecision, story: Story, weighed: list[decide.Weighed]) -> StoryDecision:
+        """The story grew: fold the stories it now shows to be the same event into the earliest of
+        them (decide.refold). Every one had alerted before this item, so no event is hidden."""
+        found = decide.refold(story, weighed, self._apart)
+        if not found:
+            return decision
+        group = [story, *(other for other, _ in found)]
+        target = min(group, key=lambda st: (st.born, st.id))
+        folded = tuple(st.id for st in group if st is not target)
+        for sid in folded:
+            self._window.move(sid, target.id)
+        why = (*decision.why, *(reason for _, reason in found), f"folded {', '.join(folded)} into {target.id}")
+        return replace(decision, story_id=target.id, folded=folded, why=why)
 
     def fold(self, story_id: str, into: str) -> None:
         """People said "same story": the held members of story_id now belong to `into`, and later

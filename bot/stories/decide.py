@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from bot.models import StoryAction, StoryDecision
 from bot.stories import score
 from bot.stories.features import FIRST_YEAR, conflicting_actions
-from bot.stories.window import Member
+from bot.stories.window import Member, Story
 
 # The confidence from which a kind of contradiction no longer keeps an item out (it is named in
 # the join's why). Chosen on ECB+ 1-11, UCI half 1 and the regional set: above these, "other
@@ -39,6 +39,12 @@ from bot.stories.window import Member
 OUTWEIGHED = {"actions": math.inf, "titles": 1.5, "years": 1.5, "fewer": 1.5, "names": 1.0}
 RUNNER_UP = 0.9  # a story kept apart scoring this share of the chosen one's score: the item is torn
 MAIN_NAMES = 2  # the names a story, and an item's title, are mostly about
+# A late fold (refold): when an item joins a story, the stories it was also close to are compared
+# with the grown story as wholes. Both had alerted already, so folding one into the other hides
+# nothing; it only ends a duplicate. Chosen on ECB+ 1-11, UCI half 1 and the regional set.
+FOLD_SIMILARITY = 0.5  # cosine of the two stories' profiles
+FOLD_CONFIDENCE = 1.0  # the item's own confidence in the other story
+FOLD_NAMES = 1  # each story's main name must be in the other's profile
 TITLED_ITEM = 25  # content words up to which an item is a headline and teaser: its title says
                   # what happened, and must share it with the story's (a full text need not)
 
@@ -173,3 +179,36 @@ def _r(w: Weighed) -> float:
     """A decision's score is its confidence: on the scale of the thresholds, which people's
     same/different answers move (bot/stories/learn.py)."""
     return round(w.confidence, 4)
+
+
+def story_contradictions(a: Story, b: Story) -> list[str]:
+    """What says two stories are two events: actions that exclude each other, years of their own,
+    a main name of either that the other never names."""
+    out = [f"actions: {c}" for c in conflicting_actions(a.actions, b.actions)]
+    if a.years and b.years and not a.years & b.years:
+        out.append(f"other years: {_years(a.years)} vs {_years(b.years)}")
+    for x, y in ((a, b), (b, a)):
+        missing = [t for t in x.top_names(FOLD_NAMES) if y.weight(t) == 0.0]
+        if missing:
+            out.append(f"{y.id} never names {', '.join(missing)}")
+    return out
+
+
+def refold(story: Story, weighed: Sequence[Weighed], apart: Collection[frozenset[str]] = ()
+           ) -> list[tuple[Story, str]]:
+    """The stories an item was also close to that its story, now grown, shows to be one event
+    with it: each with the why of the fold. Pure: the stories as they are, nothing changed."""
+    out = []
+    for w in weighed:
+        other = w.cand.story
+        if other is story or other.size == 0 or w.confidence < FOLD_CONFIDENCE:
+            continue
+        if frozenset((story.id, other.id)) in apart:
+            continue
+        similarity = story.similarity(other)
+        if similarity < FOLD_SIMILARITY or story_contradictions(story, other):
+            continue
+        names = ", ".join(sorted(set(story.top_names(FOLD_NAMES)) | set(other.top_names(FOLD_NAMES))))
+        out.append((other, f"one event with {other.id}: stories {similarity:.2f} alike, item "
+                           f"confidence {w.confidence:.2f}, both name {names or '-'}"))
+    return out

@@ -167,7 +167,7 @@ def eval_clusters(items: Sequence[Item], gold: Sequence[str], settings: StorySet
     started = time.process_time()
     decisions = run_stream(items, settings)
     elapsed = time.process_time() - started
-    pred = [d.story_id for d in decisions]
+    pred = final_stories(items, decisions)
     titles = [item.title for item in items]
     spread: dict[str, set[str]] = defaultdict(set)
     for p, g in zip(pred, gold, strict=True):
@@ -189,6 +189,24 @@ def eval_clusters(items: Sequence[Item], gold: Sequence[str], settings: StorySet
         splits=tuple(worst_mixes(gold, pred, titles, worst)),
         us_per_item=1e6 * elapsed / max(1, len(items)),
     )
+
+
+def final_stories(items: Sequence[Item], decisions: Sequence[StoryDecision]) -> list[str]:
+    """Each item's story after every late fold (a folded story's items belong to the one it was
+    folded into, and on, when that one was folded later)."""
+    into: dict[str, str] = {}
+    for i in in_time_order(items):
+        for sid in decisions[i].folded:
+            into[sid] = decisions[i].story_id
+
+    def final(sid: str) -> str:
+        seen = set()
+        while sid in into and sid not in seen:
+            seen.add(sid)
+            sid = into[sid]
+        return sid
+
+    return [final(d.story_id) for d in decisions]
 
 
 def _story_gold(items: Sequence[Item], pred: Sequence[str], gold: Sequence[str]) -> dict[str, str]:

@@ -109,7 +109,7 @@ class Story:
     instead of keeping a copy."""
 
     __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "years",
-                 "_top")
+                 "born", "members", "_top")
 
     def __init__(self, story_id: str):
         self.id = story_id
@@ -121,6 +121,8 @@ class Story:
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
         self.actions = 0  # what its members say happened (features.ACTION_BITS), ever
         self.years = 0  # the years its members name (features.year_bits), ever
+        self.born = math.inf  # arrival order (Member.seq) of its first member: which story is earlier
+        self.members: list[Member] | None = None  # with two or more: its members (and some that left)
         self._top: list[str] | None = None
 
     def change(self, member: Member, sign: int) -> None:
@@ -128,6 +130,7 @@ class Story:
         self._top = None
         if sign > 0:
             self.last = max(self.last, member.time)
+            self.born = min(self.born, member.seq)
             self.actions |= member.actions
             self.years |= member.years
             if self.size == 0:
@@ -155,6 +158,27 @@ class Story:
                 c[t] = value
         count(self.leads, member.marked(member.leads), sign)
         self.size += sign
+        if sign > 0:
+            if self.members is None:
+                self.members = []
+            self.members.append(member)
+        elif self.members is not None and len(self.members) > 2 * self.size + 8:  # members that left
+            self.members = [m for m in self.members if m is not member and m.alive and m.story is self]
+
+    def held(self) -> list[Member]:
+        """Its members now held, in order of arrival within each part."""
+        if self.only is not None:
+            return [self.only]
+        return [m for m in self.members or () if m.alive and m.story is self]
+
+    def similarity(self, other: Story) -> float:
+        """Cosine of the two stories' profiles."""
+        if self.norm2 <= 0.0 or other.norm2 <= 0.0:
+            return 0.0
+        a, b = self.profile(), other.profile()
+        if len(a) > len(b):
+            a, b = b, a
+        return sum([w * b.get(t, 0.0) for t, w in a.items()]) / math.sqrt(self.norm2 * other.norm2)
 
     def weight(self, term: str) -> float:
         """The term's weight in the story's profile (0 when absent)."""
@@ -266,15 +290,15 @@ class Window:
         member.story.change(member, 1)
 
     def move(self, story_id: str, into: str) -> int:
-        """Move every held member of one story into another (people said they are one story);
-        how many moved. Costs one pass over the window: it happens when someone presses a button."""
+        """Move every held member of one story into another (people said they are one story, or a
+        late fold found it); how many moved."""
         source = self.stories.pop(story_id, None)
         if source is None or story_id == into:
             if source is not None:
                 self.stories[story_id] = source
             return 0
         target = self.story(into)
-        moved = [m for m in self._heap if m.story is source]
+        moved = source.held()
         for member in sorted(moved):
             source.change(member, -1)
             member.story = target
