@@ -303,9 +303,11 @@ class Pipeline:
         return self.runtime.matcher.match(item), self.clusterer.assign(item)
 
     def _story_views(self, decisions: Iterable[StoryDecision]) -> dict[str, StoryView]:
-        """The stored stories these decisions join or are related to (new ones have no view)."""
+        """The stored stories these decisions join, are related to or fold (new ones have no view)."""
+        decisions = list(decisions)
         wanted = [d.story_id if d.action is StoryAction.JOIN else d.related for d in decisions
                   if d.action is StoryAction.JOIN or d.related]
+        wanted += [sid for d in decisions for sid in d.folded]
         found = self.store.story_records(wanted) if wanted else {}
         return {sid: StoryView(r.alerted, r.sources, r.title, tuple((m.source, m.url) for m in r.members))
                 for sid, r in found.items()}
@@ -316,8 +318,14 @@ class Pipeline:
         view = views.get(decision.story_id, StoryView())
         earlier = views.get(decision.related) if decision.action is StoryAction.RELATED and decision.related else None
         related = (decision.related, earlier.title if earlier else "") if decision.related else None
+        folded = None
+        for sid in decision.folded:  # a late fold: those stories' outlets are now this one's
+            other = views.get(sid, StoryView())
+            folded = other if folded is None else folded.merged(other)
         deliveries = plan_deliveries(item, found, decision.story_id, view, self.runtime.routes, quiet=quiet,
-                                     related=related)
+                                     related=related, folded=folded)
+        if folded is not None:  # later items of this pass see the story as the store will have it
+            view = view.merged(folded)
         views[decision.story_id] = view.adding(item, (d.target for d in deliveries if d.kind == "alert"))
         return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
 

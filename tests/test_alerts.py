@@ -92,6 +92,16 @@ def test_update_lists_other_sources():
     assert row.payload["also"] == ["Baghdad Ledger", "Euphrates Wire"]
 
 
+def test_a_late_fold_edit_lists_the_folded_story_outlets_even_from_a_known_outlet():
+    story = StoryView(frozenset({"console"}), ("Levant Monitor", "Euphrates Wire"),
+                      links=(("Levant Monitor", "https://lm.example/1"), ("Euphrates Wire", "https://x.org/0")))
+    assert plan_deliveries(ITEM, [], "s-1", story, [CONSOLE]) == []  # a repeat outlet: no edit
+    folded = StoryView(frozenset({"console"}), ("Baghdad Ledger",), links=(("Baghdad Ledger", "https://bl.example/1"),))
+    [row] = plan_deliveries(ITEM, [], "s-1", story, [CONSOLE], folded=folded)  # but the fold brings one
+    assert row.kind == "update" and row.payload["also"] == ["Euphrates Wire", "Baghdad Ledger"]
+    assert row.payload["also_links"] == {"Euphrates Wire": "https://x.org/0", "Baghdad Ledger": "https://bl.example/1"}
+
+
 def test_console_format():
     text = format_console(compose_alert(ITEM, [ANBAR, DRONES], "s-1"))
     assert text.splitlines() == [

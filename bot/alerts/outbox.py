@@ -47,6 +47,12 @@ class StoryView:
         return StoryView(self.alerted | frozenset(alerted), tuple(dict.fromkeys((*self.sources, item.source))),
                          self.title or item.title, (*self.links, (item.source, item.url)))
 
+    def merged(self, other: StoryView) -> StoryView:
+        """The view with another story's outlets and articles (a late fold): this one's targets
+        and headline."""
+        return StoryView(self.alerted, tuple(dict.fromkeys((*self.sources, *other.sources))), self.title,
+                         (*self.links, *other.links))
+
 
 def also_links(story: StoryView, item: Item) -> dict[str, str]:
     """Each source but the story's first -> the URL of its first article in the story."""
@@ -61,23 +67,28 @@ def also_links(story: StoryView, item: Item) -> dict[str, str]:
 def plan_deliveries(
     item: Item, found: list[Match], story_id: str, story: StoryView,
     routes: Iterable[Route], *, quiet: bool = False, related: tuple[str, str] | None = None,
+    folded: StoryView | None = None,
 ) -> list[Delivery]:
     """Outbox rows for one new item. `quiet` (backfill) stores the item without alerting anyone;
-    `related`: (id, headline) of the earlier story a RELATED item's own story may be the same as."""
+    `related`: (id, headline) of the earlier story a RELATED item's own story may be the same as;
+    `folded`: the stories this item folded into story_id (a late fold), whose sources the edit
+    lists too."""
     if quiet:
         return []
     routes = list(routes)
     topics = [m.topic for m in found]
     chats = tuple(r.chat_id for r in routes if r.chat_id is not None and topics and r.wants(topics))
-    also = tuple(dict.fromkeys((*story.sources, item.source)))[1:]  # every source but the first
+    shown = story if folded is None else story.merged(folded)  # the edit lists the folded stories' outlets too
+    also = tuple(dict.fromkeys((*shown.sources, item.source)))[1:]  # every source but the first
+    fresh = any(s not in story.sources for s in (item.source, *shown.sources))
     out = []
     for route in routes:
         if route.target is None:
             continue
         if route.target in story.alerted:
-            if item.source not in story.sources:  # a new outlet: worth an edit; a repeat is not
+            if fresh:  # a new outlet: worth an edit; a repeat is not
                 update = compose_alert(item, found, story_id, kind=AlertKind.UPDATE, chats=chats, also=also,
-                                       also_links=also_links(story, item))
+                                       also_links=also_links(shown, item))
                 out.append(Delivery(route.target, "update", alert_to_json(update)))
         elif topics and route.wants(topics):  # a chat's alert names only the topics it follows
             mine = [m for m in found if route.topics is None or m.topic in route.topics]
