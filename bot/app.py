@@ -1,4 +1,4 @@
-"""All wiring: store, fetcher, clusterer, pipeline, sinks, scheduler, hot reload."""
+"""All wiring: store, fetcher, clusterer, pipeline, sinks, scheduler (hot reload: bot/reload.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -17,7 +16,7 @@ from sqlalchemy.exc import DatabaseError
 from bot.alerts.outbox import Sink, drain
 from bot.alerts.sinks import ConsoleSink, JsonlSink
 from bot.config import StorySettings
-from bot.errors import ConfigError, WirewatchError
+from bot.errors import WirewatchError
 from bot.failures import is_disk_full
 from bot.heap import HeapKeeper
 from bot.ingest.fetch import Fetcher
@@ -35,7 +34,8 @@ from bot.metrics import (
 from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
-from bot.runtime import Runtime, load_runtime, with_stored_routes
+from bot.reload import HotReload, fingerprint
+from bot.runtime import Runtime, with_stored_routes
 from bot.scale.core import FeedWatch, LagCollector, take_handover, take_lock
 from bot.scale.locks import RoleLock
 from bot.scale.pipelines import CorePipeline
@@ -61,7 +61,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class App:
+class App(HotReload):
     """One running wirewatch: start(), cycles (once or scheduled), stop()."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow, stdout: TextIO | None = None,
@@ -70,7 +70,7 @@ class App:
                  clusterer: Callable[[StorySettings], StoryClusterer] = StoryClusterer, role: str = "all"):
         self.runtime, self.clock, self.stdout = runtime, clock, stdout or sys.stdout
         self._new_clusterer = clusterer
-        self._fingerprint = _fingerprint(runtime)
+        self._fingerprint = fingerprint(runtime)
         self.last_cycle: CycleReport | None = None
         self.telegram: TelegramService | None = None  # set by start() when a token is configured
         self.heap = HeapKeeper()
@@ -298,40 +298,6 @@ class App:
             log.info("polled %d feeds in %.1fs: %d new items, %d errors", len(report.outcomes),
                      report.seconds, sum(o.new_items for o in report.outcomes), report.count("error"))
 
-    def reload_if_changed(self) -> bool:
-        """Hot reload: swap in the edited config and rules if they are valid, else keep running."""
-        if _fingerprint(self.runtime) == self._fingerprint:
-            return False
-        ok, message = self.reload_now()
-        if not ok:  # nobody asked for this reload: the admin chat hears why it was refused
-            self._notices.append((None, f"⚠️ An edit of config.toml or rules/ was not applied (the running "
-                                        f"configuration is kept):\n{escape(message)}"))
-        return ok
-
-    async def announce(self) -> None:
-        """Send the notices reloads left: refused edits to the admin chat, removed topics to their chats."""
-        notices, self._notices = self._notices, []
-        for chat, text in notices:
-            if self.telegram is None:
-                log.warning("notice for %s not sent (no Telegram): %s", chat or "the admin chat", text)
-            elif chat is None:
-                await self.telegram.notify_admin(text)
-            else:
-                await self.telegram.tell(chat, text)
-
-    def reload_now(self) -> tuple[bool, str]:
-        """Re-read config and rules (the /reload command, or an edited file); what happened."""
-        self._fingerprint = _fingerprint(self.runtime)
-        try:
-            new = load_runtime(self.runtime.config.path)
-        except ConfigError as exc:
-            log.error("config not reloaded, keeping the running one:\n%s", exc)
-            return False, str(exc)
-        self._apply(new)
-        message = f"{new.config.path}: {len(new.config.feeds)} feeds, {len(new.topics)} topics"
-        log.info("reloaded %s", message)
-        return True, message
-
     async def retrain(self) -> None:
         """Retrain due topic classifiers; fitting runs in a worker thread, polling goes on."""
         try:
@@ -339,41 +305,6 @@ class App:
                 self.metrics.retrains.inc()
         except Exception:  # a failed retrain keeps the models in use
             log.exception("classifier retraining failed")
-
-    def _apply(self, new: Runtime) -> None:
-        old = self.runtime.config
-        for section in ("bot", "polling", "stories"):
-            if getattr(old, section) != getattr(new.config, section):
-                log.warning("[%s] changed: restart wirewatch to apply it", section)
-        if (old.telegram.token, old.telegram.api_base_url) != (new.config.telegram.token, new.config.telegram.api_base_url):
-            log.warning("[telegram] token or api_base_url changed: restart wirewatch to apply it")
-        self.store.sync_config_feeds(((f.url, f.name, f.interval) for f in new.config.feeds), self.clock())
-        before = {r.chat_id: r.topics for r in self.runtime.routes if r.target and r.target.startswith("tg:")}
-        gone = {tid: topic.name for tid, topic in self.runtime.topics.items() if tid not in new.topics}
-        self.runtime = self.pipeline.runtime = new
-        self.sinks = self._sinks()
-        self.refresh_routes()
-        self._tell_removed(before, gone)
-
-    def _tell_removed(self, routes: dict[int | None, frozenset[str] | None], gone: dict[str, str]) -> None:
-        """Chats that got a topic whose rule file was deleted are told they no longer get it."""
-        for chat, topics in routes.items():
-            lost = [name for tid, name in gone.items() if topics is None or tid in topics]
-            if chat is not None and lost:
-                tr = self._chat_tr(chat)
-                text = tr.n_("Topic {topics} was removed by the admins (its rule file is gone): this chat no "
-                             "longer gets its alerts. See /topics.",
-                             "Topics {topics} were removed by the admins (their rule files are gone): this chat no "
-                             "longer gets their alerts. See /topics.", len(lost))
-                self._notices.append((chat, text.format(topics=escape(tr._(", ").join(lost)))))
-
-    def _chat_tr(self, chat_id: int):
-        """The chat's language for a notice nobody asked for: its /settings lang or Telegram's."""
-        from bot.i18n import pick, translation
-        from bot.store.chats import get_chat
-
-        row = get_chat(self.store, chat_id)
-        return translation(pick(row.language, row.tg_language) if row else None)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Tick every `polling.tick` seconds until stop is set."""
@@ -432,16 +363,3 @@ class App:
         if not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-
-
-def _fingerprint(runtime: Runtime) -> tuple:
-    """mtime and size of config.toml and every rule file: cheap to compare each tick."""
-    paths = [runtime.config.path, *sorted(Path(runtime.config.bot.rules_dir).glob("*.toml"))]
-    out = []
-    for p in paths:
-        try:
-            st = p.stat()
-            out.append((str(p), st.st_mtime_ns, st.st_size))
-        except OSError:
-            out.append((str(p), None, None))
-    return tuple(out)
