@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -95,8 +96,9 @@ class Pipeline:
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
         outcomes: list[FeedOutcome] = []
         try:
-            async for fetched in self._fetch_groups(feeds):
-                outcomes += self._after_fetch(fetched, quiet)
+            async with aclosing(self._fetch_groups(feeds)) as groups:  # a failed ingest stops the fetching too
+                async for fetched in groups:
+                    outcomes += self._after_fetch(fetched, quiet)
         finally:
             saved = self._save_quiet(quiet)
         statuses = {o.status for o in outcomes}
