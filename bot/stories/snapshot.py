@@ -95,7 +95,9 @@ def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[object | 
 def _unpickle(payload: bytes) -> tuple[object | None, str]:
     try:
         with _no_collection():  # hundreds of thousands of new objects: no collection passes while they arrive
-            return _Loader(io.BytesIO(payload)).load(), ""
+            window = _Loader(io.BytesIO(payload)).load()
+            gc.freeze()  # long-lived (see bot/heap.py): else the first collection after this scans all of it
+            return window, ""
     except Exception as exc:  # noqa: BLE001 - a damaged file is a rebuild, never a crash
         return None, f"damaged: {type(exc).__name__}: {exc}"
 
