@@ -8,6 +8,7 @@ Sets (all streamed, no labels seen; bot.stories.evaluate), each scored over ORDE
   uci       UCI News dev headlines re-timed (--retime: stories interleaved over a day)
   U1, U2    the same, halves by gold story (alternate stories in sorted order)
   regional  tests/fixtures/stories-regional.jsonl, re-timed
+  regional 2  tests/fixtures/stories-regional-2.jsonl, re-timed: scored, never chosen on
 Every score is B-cubed (mean of the orders, and the worst order), with hidden events (first items
 of a gold story that joined another), split events and related decisions per order. The grid is
 chosen on one side (A + U1 + regional, or B + U2 + regional) and scored on the other: fewest
@@ -50,6 +51,8 @@ HIDDEN_SLACK = 0.5  # hidden events per order tolerated above the fewest of the 
 NAMES = {"A": "ecb 1-11", "B": "ecb 12-22", "uci": "uci ret.", "U1": "uci half 1", "U2": "uci half 2"}
 _DATA: dict[str, tuple[list, list]] = {}
 REGIONAL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "stories-regional.jsonl"
+# Written later (Mosul, Kirkuk, Deir ez-Zor, Basra, Najaf, Erbil): scored beside, never chosen on.
+REGIONAL_2 = REGIONAL.with_name("stories-regional-2.jsonl")
 
 
 def halves(items: list, gold: list) -> dict[str, tuple[list, list]]:
@@ -72,7 +75,7 @@ def load(path: Path, topics: str = "all") -> tuple[list, list]:
 
 
 MODULES = {"decide": decide}
-RETIMED = ("uci", "U1", "U2", "regional")  # sets with times of their own: re-timed, not shuffled
+RETIMED = ("uci", "U1", "U2", "regional", "regional 2")  # sets with times of their own: re-timed, not shuffled
 
 
 def configure(overrides: dict) -> StorySettings:
@@ -139,7 +142,8 @@ def main() -> None:
     _DATA["uci"] = load(args.data / "uci-news-dev.jsonl")
     _DATA.update(halves(*_DATA["uci"]))
     _DATA["regional"] = load(REGIONAL)
-    sets = ("A", "B", "uci", "U1", "U2", "regional")
+    _DATA["regional 2"] = load(REGIONAL_2)
+    sets = ("A", "B", "uci", "U1", "U2", "regional", "regional 2")
     print("B-cubed, mean of", ORDERS, "orders; defaults:", default_settings())
     print("module constants:", {f"decide.{k}": getattr(decide, k) for k in ("RUNNER_UP", "TITLED_ITEM")})
     if not args.grid:
@@ -157,7 +161,7 @@ def main() -> None:
         for overrides, scores in best[:3]:
             print(json.dumps(overrides))
             for label, name in (("tune", tune), ("tune", uci), ("held", held), ("held", uci_held),
-                                ("all ", "uci"), ("tune", "regional")):
+                                ("all ", "uci"), ("tune", "regional"), ("held", "regional 2")):
                 print(f"   {label}  " + show(name, scores[name]))
 
 

@@ -122,6 +122,14 @@ MUST_NOT_MERGE = {
              "Turkey's ruling party lost the Istanbul mayoral race on Sunday, a blow to President Tayyip "
              "Erdogan, official results showed.", hours=3),
     ),
+    "same kind of event, another named leader and another place": (
+        item("a", "Coalition airstrike kills ISIS official Abu Hamza al-Shami in Deir ez-Zor",
+             "A coalition airstrike killed Abu Hamza al-Shami, an Islamic State finance official, near "
+             "al-Bukamal in Deir ez-Zor province on Thursday, the coalition said."),
+        item("b", "ISIS bomb maker killed in clash near Samarra",
+             "A suspected Islamic State bomb maker was killed in a firefight with police north of Samarra "
+             "on Friday, local officials said.", hours=1.5),
+    ),
     "same people, unrelated event, headlines only": (
         item("a", ERDOGAN[0]),
         item("b", "Erdogan's party loses Istanbul mayoral election", hours=3),
