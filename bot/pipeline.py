@@ -31,7 +31,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.fulltext import FullTextResult, fetch_bodies
 from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parsepool import InlineParser, ParsePool
-from bot.ingest.schedule import next_check_at
+from bot.ingest.schedule import host_turns, next_check_at
 from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
 from bot.runtime import Runtime
 from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
@@ -96,7 +96,8 @@ class Pipeline:
         quiet: list[tuple[int, FeedState]] = []  # one transaction per feed costs more than its 304
         outcomes: list[FeedOutcome] = []
         try:
-            async with aclosing(self._fetch_groups(feeds)) as groups:  # a failed ingest stops the fetching too
+            turns = host_turns(feeds, lambda f: f.url)  # one connection per host, mostly (bench/README)
+            async with aclosing(self._fetch_groups(turns)) as groups:  # a failed ingest stops the fetching too
                 async for fetched in groups:
                     outcomes += self._after_fetch(fetched, quiet)
         finally:

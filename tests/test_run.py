@@ -156,6 +156,24 @@ async def test_a_cycle_in_groups_of_one_feed_decides_as_one_group(feed_server, t
     assert [t for t, _, _ in results[1]].count("alert") == 2  # strike (+ its rewrite, its copy) and council
 
 
+async def test_a_cycle_takes_hosts_in_turns(feed_server, tmp_path):
+    """Listed host by host, the feeds go out in turns by host (one at a time here): a host's next
+    request finds its connection free instead of opening another beside it."""
+    from tests.feedserver import FeedServer
+
+    async with FeedServer("127.0.0.2") as other:
+        for server in (feed_server, other):
+            for n in (1, 2, 3):
+                server.set(f"/{n}.xml", WIRE)
+        path = config(feed_server, tmp_path, {f"/{n}.xml": f"A{n}" for n in (1, 2, 3)})
+        tables = "".join(f'[[feeds]]\nurl = "{other.url(f"/{n}.xml")}"\nname = "B{n}"\n' for n in (1, 2, 3))
+        path.write_text(path.read_text().replace("[polling]\n", "[polling]\nconcurrency = 1\n", 1) + tables)
+        await once(path)
+        hits = sorted((h.at, host, h.path) for host, server in (("a", feed_server), ("b", other))
+                      for hs in server.hits.values() for h in hs)
+    assert [f"{host}{p[1]}" for _, host, p in hits] == ["a1", "b1", "a2", "b2", "a3", "b3"]
+
+
 async def test_failing_feed_backs_off_and_recovers(feed_server, tmp_path, database_url):
     feed_server.error("/wire.xml", 503)
     path = config(feed_server, tmp_path, {"/wire.xml": "Euphrates Wire"}, database_url=database_url)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PollingSettings, parse_config
-from bot.ingest.schedule import backoff_interval, interval_for, next_check_at
+from bot.ingest.schedule import backoff_interval, host_turns, interval_for, next_check_at, url_host
 
 MIN, MAX = 120.0, 21600.0
 
@@ -91,3 +91,26 @@ def test_next_check_at_adds_the_interval() -> None:
     at = next_check_at(now, base_interval=900, settings=polling(), error_count=3, max_age=None,
                        retry_after=None, ttl_minutes=None, rng=random.Random(1))
     assert at == now + timedelta(seconds=3600)
+
+
+@pytest.mark.parametrize(
+    "urls, expected",
+    [
+        ([], []),
+        (["http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://c/1", "http://c/2"],
+         ["http://a/1", "http://b/1", "http://c/1", "http://a/2", "http://c/2", "http://a/3"]),
+        # one host: the order is kept
+        (["https://a/3", "https://a/1", "https://a/2"], ["https://a/3", "https://a/1", "https://a/2"]),
+        # the host is the host: case, port and scheme aside
+        (["http://A.example/x", "https://a.example:8443/y", "http://b.example/z"],
+         ["http://A.example/x", "http://b.example/z", "https://a.example:8443/y"]),
+        # a URL that does not parse keeps its place among the hostless ones (its fetch says why)
+        (["http://[bad/1", "not a url", "http://a/1"], ["http://[bad/1", "http://a/1", "not a url"]),
+    ],
+)
+def test_host_turns(urls: list[str], expected: list[str]) -> None:
+    assert host_turns(urls, lambda u: u) == expected
+
+
+def test_url_host() -> None:
+    assert [url_host(u) for u in ("http://Example.ORG:81/f", "feed", "http://[::1/")] == ["example.org", "", ""]
