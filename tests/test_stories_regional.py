@@ -21,8 +21,8 @@ REGIONAL = Path(__file__).parent / "fixtures" / "stories-regional.jsonl"
 MUST_MERGE = ("qaim-strike", "hit-bomb", "market-bombing", "bridge-budget", "police-chief-sacked")
 
 
-def regional() -> tuple[list, list]:
-    records = list(read_items(REGIONAL))
+def regional(path: Path = REGIONAL) -> tuple[list, list]:
+    records = list(read_items(path))
     return [r.item for r in records], [r.story for r in records]
 
 
@@ -59,8 +59,6 @@ KNOWN_HIDDEN = {"erbil-drone", "erbil-rocket"}
 
 def test_the_second_regional_set_hides_no_other_event():
     """Written after the defaults were chosen (Mosul, Kirkuk, Deir ez-Zor, Basra, Najaf, Erbil)."""
-    records = list(read_items(REGIONAL_2))
-    report = eval_orders([r.item for r in records], [r.story for r in records], default_settings(),
-                         orders=8, seed=0, retime=True)
+    report = eval_orders(*regional(REGIONAL_2), default_settings(), orders=8, seed=0, retime=True)
     hidden = {h.gold for r in report.reports for h in r.hidden}
     assert hidden <= KNOWN_HIDDEN, report.worst.format_text()
