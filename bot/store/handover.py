@@ -20,7 +20,9 @@ from sqlalchemy.engine import Engine
 
 from bot.models import Item
 from bot.store import schema as t
-from bot.store.db import FeedRow, FeedState, ProcessedItem, _save_feed_states, save_processed
+from bot.store.feeds import _save_feed_states
+from bot.store.items import save_processed
+from bot.store.rows import FeedRow, FeedState, ProcessedItem
 
 MAX_ATTEMPTS = 3  # a row the core failed to store this many times is kept as failed, not retried
 BATCH = 2000  # rows per core pass: bounds the memory of one pass, not the throughput

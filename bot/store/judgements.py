@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 
 from bot.models import Item, Match
 from bot.store import schema as t
-from bot.store.db import Delivery, Store, _row_item
+from bot.store.db import Store
+from bot.store.items import _row_item
+from bot.store.rows import Delivery
 
 
 @dataclass(frozen=True)
