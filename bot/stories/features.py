@@ -13,7 +13,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 
 from bot.text import fold_word, raw_words, words
 
@@ -204,7 +204,7 @@ def cased_words(title: str, summary: str) -> tuple[set[str], set[str]]:
     for text in (title, summary):
         if text:
             sentences = [raw_words(part) for part in _SENTENCE.split(text)]
-            _read_case(sentences, _casing(list(chain.from_iterable(sentences))), names, plain)
+            _read_case(sentences, _casing(list(islice(chain.from_iterable(sentences), CASING_WORDS))), names, plain)
     folded = {fold_word(t) for t in names}
     # a lower-case ASCII word is already folded
     return folded, {t if t.isascii() else fold_word(t) for t in plain} - folded

@@ -16,7 +16,7 @@ from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable
 from itertools import repeat
-from operator import mul
+from operator import itemgetter, mul
 
 IDF_PRIOR = 20.0  # pseudo-documents: with an empty window every word counts as fairly rare
 TERM_SCAN = 20  # newest postings read per term ...
@@ -202,9 +202,9 @@ class Story:
     def has_any(self, terms: frozenset[str]) -> bool:
         """Does the story's profile hold any of the terms?"""
         if self.only is not None:
-            return any(t in terms for t, _ in self.only.vector())
-        c = self.centroid
-        return any(t in c for t in terms)
+            only = self.only
+            return not terms.isdisjoint(only.terms[:len(only.weights)])
+        return not self.centroid.keys().isdisjoint(terms)
 
     def cosine(self, vec: dict[str, float]) -> float:
         """Cosine of a unit vector with the story's profile."""
@@ -350,7 +350,9 @@ class Window:
                 budget -= min(len(postings), TERM_SCAN)
                 if budget <= 0:
                     break
-        best = Counter(scan).most_common(MAX_MEMBERS)  # ties: the first met, i.e. strongest term, oldest
+        # the most shared first; ties: the first met, i.e. strongest term, oldest (a stable sort,
+        # as Counter.most_common, without its Python-level heap)
+        best = sorted(Counter(scan).items(), key=itemgetter(1), reverse=True)[:MAX_MEMBERS]
         return {m: m.dot(vec) for m, _ in best if m.alive and abs(m.time - time) <= self.span}
 
 
