@@ -7,6 +7,9 @@ items, so that word rarity (IDF) looks like a real window's.
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -424,3 +427,33 @@ def test_keep_apart_tears_an_item_between_two_stories():
     joined, torn = run(False), run(True)
     assert joined.action is StoryAction.JOIN, joined.why
     assert torn.action is StoryAction.RELATED and any(w.startswith("torn") for w in torn.why), torn.why
+
+
+WHY_IN_A_PROCESS = """
+import sys
+from datetime import UTC, datetime, timedelta
+from bot.models import Item
+from bot.stories.cluster import StoryClusterer, default_settings
+clusterer = StoryClusterer(default_settings())
+for i, (title, summary) in enumerate([
+        ("Car bomb kills five at market in Ramadi",
+         "A car bomb killed five people at a crowded market in Ramadi on Sunday, police said."),
+        ("car bomb kills five at crowded market",
+         "A car bomb killed five people in Hit and Haditha on Sunday, police in Haditha and Hit said.")]):
+    when = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=i)
+    print(clusterer.assign(Item(key=f"k{i}", title=title, summary=summary, url=None, source="w",
+                                published=when, guid=None)).why)
+"""
+
+
+def test_the_reasons_are_the_same_in_every_process():
+    """A restarted bot and a replay must explain alike: no reason may follow str hashing, which
+    changes with every process (the item's names were once listed in set order)."""
+    seen = {
+        subprocess.run([sys.executable, "-c", WHY_IN_A_PROCESS], env={**os.environ, "PYTHONHASHSEED": seed},
+                       capture_output=True, text=True, check=True,
+                       cwd=Path(__file__).parents[1]).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(seen) == 1, seen
+    assert "other names: haditha, hit vs ramadi" in seen.pop()

@@ -82,7 +82,7 @@ def contradictions(item: score.Probe, cand: score.Candidate) -> list[tuple[str, 
         out.append(("fewer", fewer))
     # the title's strongest name, not its first two: a name every story of the topic shares
     # (ISIS, Anbar) is no protagonist, and beside it another leader or town went unseen
-    mine = item.title_names[:1] or tuple(item.leads)
+    mine = item.title_names[:1] or tuple(t for t in item.vec if t in item.leads)  # strongest first
     theirs = story.top_names(MAIN_NAMES)
     if (mine and theirs and all(story.weight(t) == 0.0 for t in mine)
             and all(t not in item.tf for t in theirs)):
