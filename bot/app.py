@@ -23,14 +23,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.parsepool import ParsePool
 from bot.judgements import StoryJudge
 from bot.match.retrain import Retrainer
-from bot.metrics import (
-    CountedClusterer,
-    Metrics,
-    MetricsServer,
-    TimedFetcher,
-    health,
-    serve_metrics,
-)
+from bot.metrics import CountedClusterer, Metrics, TimedFetcher, health
 from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
@@ -48,6 +41,7 @@ from bot.stories.snapshot import FILE_NAME as WINDOW_FILE
 from bot.stories.snapshot import Marker
 
 if TYPE_CHECKING:
+    from bot.metrics_server import MetricsServer
     from bot.tg.application import TelegramService
     from bot.tg.limits import Limits
 
@@ -135,6 +129,8 @@ class App(HotReload):
                 self._release()
                 raise
         if cfg.metrics.listen:
+            from bot.metrics_server import serve_metrics  # aiohttp.web only when it listens
+
             try:
                 self.metrics_server = await serve_metrics(self.metrics, self.health, cfg.metrics.listen)
             except WirewatchError:

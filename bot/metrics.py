@@ -1,4 +1,5 @@
-"""Prometheus metrics and /healthz, served on `[metrics] listen` (off by default).
+"""Prometheus metrics and /healthz, served on `[metrics] listen` (off by default; the server is
+bot/metrics_server.py, imported only when it listens).
 
 Counters and histograms are fed by the app as it works (cycles, fetches, story decisions,
 retrains, Telegram errors); what the database knows (feeds by status, the outbox) is read when
@@ -7,28 +8,22 @@ Prometheus scrapes. Everything lives in the CollectorRegistry given, never the g
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 
-from aiohttp import web
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.errors import WirewatchError
 from bot.models import FetchResult, StoryDecision
 from bot.store.db import Store
 
-log = logging.getLogger(__name__)
 HEALTHY_INTERVALS = 3  # /healthz is 503 once no cycle finished for this many poll intervals
 
 
@@ -103,36 +98,6 @@ def health(last_cycle_end: datetime | None, started: datetime, now: datetime, in
     return False, f"last poll cycle ended {age:.0f}s ago, more than {HEALTHY_INTERVALS} poll intervals ({limit:.0f}s)"
 
 
-class MetricsServer:
-    """aiohttp on the app's event loop: GET /metrics (Prometheus text) and GET /healthz."""
-
-    def __init__(self, metrics: Metrics, healthz: Callable[[], tuple[bool, str]]):
-        self.metrics, self.healthz = metrics, healthz
-        self._runner: web.AppRunner | None = None
-
-    async def start(self, host: str, port: int) -> None:
-        app = web.Application()
-        app.router.add_get("/metrics", self._metrics)
-        app.router.add_get("/healthz", self._health)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        log.info("metrics on http://%s:%d/metrics and /healthz", host, port)
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        body = generate_latest(self.metrics.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    async def _health(self, _request: web.Request) -> web.Response:
-        ok, reason = self.healthz()
-        return web.Response(status=200 if ok else 503, text=reason + "\n")
-
-
 class TimedFetcher:
     """The fetcher, counting each fetch's result and time (the pipeline is unchanged)."""
 
@@ -162,13 +127,3 @@ class CountedClusterer:
 
     def __getattr__(self, name: str):
         return getattr(self._clusterer, name)
-
-
-async def serve_metrics(metrics: Metrics, health: Callable[[], tuple[bool, str]], listen: tuple[str, int]) -> MetricsServer:
-    """The /metrics and /healthz server, listening; a port that cannot be bound says which."""
-    server = MetricsServer(metrics, health)
-    try:
-        await server.start(*listen)
-    except OSError as exc:
-        raise WirewatchError(f"metrics.listen {listen[0]}:{listen[1]}: {exc.strerror}") from None
-    return server

@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
@@ -20,13 +21,16 @@ from prometheus_client import CollectorRegistry
 from bot.errors import WirewatchError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parsepool import ParsePool
-from bot.metrics import Metrics, MetricsServer, TimedFetcher, health, serve_metrics
+from bot.metrics import Metrics, TimedFetcher, health
 from bot.runtime import Runtime
 from bot.scale import engine as jobs
 from bot.scale.locks import RoleLock, lock_poller
 from bot.scale.pipelines import PollerPipeline
 from bot.store import handover
 from bot.store.db import Store
+
+if TYPE_CHECKING:
+    from bot.metrics_server import MetricsServer
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 2.0  # seconds between a poller's heartbeats; silent for STALLED: its jobs are failed
@@ -73,6 +77,8 @@ class Poller:
         self.engine = jobs.build_engine(url, tick=cfg.polling.tick, dispatch=self.dispatch, poll=self.poll,
                                         recover_after=self.stalled_after)
         if cfg.metrics.listen:
+            from bot.metrics_server import serve_metrics  # aiohttp.web only when it listens
+
             try:
                 self.metrics_server = await serve_metrics(self.metrics, self.health, cfg.metrics.listen)
             except WirewatchError:
