@@ -133,6 +133,14 @@ MUST_NOT_MERGE = {
              "A suspected Islamic State bomb maker was killed in a firefight with police north of Samarra "
              "on Friday, local officials said.", hours=1.5),
     ),
+    "same town and target, another weekday": (
+        item("a", "Drone shot down near Kirkuk airport, no one hurt",
+             "Air defences downed an explosive-laden drone near Kirkuk airport on Monday night, officials "
+             "said; no one was hurt."),
+        item("b", "Rockets hit Kirkuk airport days after drone was downed",
+             "Two rockets struck near Kirkuk airport on Thursday, days after a drone was shot down there, "
+             "officials said; one contractor was wounded.", hours=12),
+    ),
     "same people, unrelated event, headlines only": (
         item("a", ERDOGAN[0]),
         item("b", "Erdogan's party loses Istanbul mayoral election", hours=3),
@@ -338,6 +346,13 @@ def test_a_year_the_story_never_names_is_another_event_unless_outweighed():
     close = second("2008")
     assert close.action is StoryAction.JOIN and close.score >= decide.OUTWEIGHED["years"]
     assert "outweighed: other years: 2008 vs 2005" in close.why, close.why
+
+
+def test_weekdays_are_read_from_the_title_and_dateline_only():
+    assert extract("Rockets hit base on Friday", "").days == extract("Rockets hit base", "It was Friday.").days
+    assert extract("Kirkuk drone", "A drone came down on Monday night.").days == 1  # Monday: bit 0
+    assert extract("Kirkuk drone", "Officials met in the city. " * 6 + "Talks resume on Monday.").days == 0
+    assert extract("March on Baghdad", "").days == 0  # a month is no weekday
 
 
 def test_years_are_read_from_the_title_and_lead_only():

@@ -204,5 +204,5 @@ class StoryClusterer:
         extra = [t for t in features.tf if t not in vec][: max(0, DF_TERMS - len(vec))]
         leads = score.lead_names(vec, names)
         member = Member(item.key, when, story, vec, extra, features.names, features.plain, leads,
-                        features.heads, features.sketch, features.actions, features.years)
+                        features.heads, features.sketch, features.actions, features.years, features.days)
         self._window.hold(member, idents)

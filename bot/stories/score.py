@@ -46,6 +46,7 @@ class Probe:
     title_names: tuple[str, ...] = ()  # names in the title, strongest first: who and where
     actions: int = 0  # what the title and lead say happened (features.ACTION_BITS)
     years: int = 0  # the years it names (features.year_bits)
+    days: int = 0  # the weekdays its title and dateline name (features.day_bits)
 
 
 def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
@@ -55,7 +56,7 @@ def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
     leads = frozenset(lead_names(vec, names)[:CONFLICT_NAMES])
     title_names = tuple(t for t in vec if t in names and t in features.heads)
     return Probe(vec, features.tf, features.heads, features.length, names, leads, common,
-                 features.sketch, time, title_names, features.actions, features.years)
+                 features.sketch, time, title_names, features.actions, features.years, features.days)
 
 
 @dataclass

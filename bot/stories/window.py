@@ -34,12 +34,12 @@ class Member:
     case, the item's strongest names, in the title."""
 
     __slots__ = ("seq", "key", "time", "story", "terms", "weights", "named", "plain", "leads",
-                 "heads", "sketch", "actions", "years", "alive")
+                 "heads", "sketch", "actions", "years", "days", "alive")
 
     def __init__(self, key: str, time: float, story: Story, vec: dict[str, float],
                  extra: Iterable[str], names: Collection[str], plain: Collection[str],
                  leads: Collection[str], heads: Collection[str], sketch: tuple[int, ...],
-                 actions: int = 0, years: int = 0):
+                 actions: int = 0, years: int = 0, days: int = 0):
         self.seq = 0  # set when held: the order of arrival
         self.key, self.time, self.story = key, time, story
         self.terms = tuple(map(sys.intern, (*vec, *extra)))
@@ -52,17 +52,18 @@ class Member:
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
         self.actions = actions  # what happened (features.ACTION_BITS)
         self.years = years  # the years it names (features.year_bits)
+        self.days = days  # the weekdays its title and dateline name (features.day_bits)
         self.alive = True
 
     def __getstate__(self) -> tuple:
         """Every slot in order, weights as bytes: the saved window (snapshot.py) pickles in half the
         time of the default (a dict per item). A new slot goes here too (a test checks)."""
         return (self.seq, self.key, self.time, self.story, self.terms, self.weights.tobytes(), self.named,
-                self.plain, self.leads, self.heads, self.sketch, self.actions, self.years, self.alive)
+                self.plain, self.leads, self.heads, self.sketch, self.actions, self.years, self.days, self.alive)
 
     def __setstate__(self, state: tuple) -> None:
         (self.seq, self.key, self.time, self.story, self.terms, weights, self.named, self.plain,
-         self.leads, self.heads, self.sketch, self.actions, self.years, self.alive) = state
+         self.leads, self.heads, self.sketch, self.actions, self.years, self.days, self.alive) = state
         self.weights = array("f", weights)
 
     def release(self) -> None:
@@ -109,7 +110,7 @@ class Story:
     instead of keeping a copy."""
 
     __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "years",
-                 "born", "members", "_top")
+                 "days", "born", "members", "_top")
 
     def __init__(self, story_id: str):
         self.id = story_id
@@ -121,6 +122,7 @@ class Story:
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
         self.actions = 0  # what its members say happened (features.ACTION_BITS), ever
         self.years = 0  # the years its members name (features.year_bits), ever
+        self.days = 0  # the weekdays its members name (features.day_bits), ever
         self.born = math.inf  # arrival order (Member.seq) of its first member: which story is earlier
         self.members: list[Member] | None = None  # with two or more: its members (and some that left)
         self._top: list[str] | None = None
@@ -133,6 +135,7 @@ class Story:
             self.born = min(self.born, member.seq)
             self.actions |= member.actions
             self.years |= member.years
+            self.days |= member.days
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
