@@ -52,15 +52,12 @@ def test_rewrites_merge(story):
 
 
 REGIONAL_2 = REGIONAL.with_name("stories-regional-2.jsonl")
-# Known: "Rockets hit Erbil base ... days after airport attack" tells of the drone at the airport in
-# its own words, and one of the two joins the other in some orders (bench/README "Other names").
-# Their weekdays (Friday, Tuesday) now keep them apart up to confidence 1.5: hidden 0.7 -> 0.3 per
-# order (bench/README "Days"); re-timed closer than that, the words still outweigh the days.
-KNOWN_HIDDEN = {"erbil-drone", "erbil-rocket"}
 
 
 def test_the_second_regional_set_hides_no_other_event():
     """Written after the defaults were chosen (Mosul, Kirkuk, Deir ez-Zor, Basra, Najaf, Erbil)."""
     report = eval_orders(*regional(REGIONAL_2), default_settings(), orders=8, seed=0, retime=True)
     hidden = {h.gold for r in report.reports for h in r.hidden}
-    assert hidden <= KNOWN_HIDDEN, report.worst.format_text()
+    # "Rockets hit Erbil base ... days after airport attack" tells of the drone at the airport in its
+    # own words; only the weekdays (Friday, Tuesday) keep the two apart (bench/README "Days")
+    assert hidden == set(), report.worst.format_text()
