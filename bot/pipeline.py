@@ -7,7 +7,8 @@ update is one store transaction. Feeds with nothing new (most of them) have thei
 
 Each feed's steps, fetch to commit, are guarded: whatever one raises is recorded on that feed as
 its error (with backoff and the admin's failing notice) and the other feeds and the delivery carry
-on. A full disk holds all work instead (see bot/failures.py).
+on. A full disk holds all work instead (see bot/failures.py). That per-feed bookkeeping, outcome,
+state and failure, is bot/outcomes.py's FeedRecords.
 
 Split over processes (`run --role poller|core`), bot/scale/pipelines.py cuts this flow after
 normalize: a poller hands each feed's new items over, the core runs the rest on them.
@@ -26,13 +27,14 @@ from datetime import datetime, timedelta
 
 from bot.alerts.outbox import StoryView, plan_deliveries
 from bot.errors import FeedError
-from bot.failures import DiskFull, OnceLog, describe, is_disk_full
+from bot.failures import DiskFull, OnceLog, is_disk_full
 from bot.ingest.fetch import Fetcher
 from bot.ingest.fulltext import FullTextResult, fetch_bodies
 from bot.ingest.normalize import guid_keys, normalize_entries
 from bot.ingest.parsepool import InlineParser, ParsePool
-from bot.ingest.schedule import host_turns, next_check_at
+from bot.ingest.schedule import host_turns
 from bot.models import FetchResult, FetchStatus, Item, Match, ParsedFeed, StoryAction, StoryDecision
+from bot.outcomes import FeedOutcome, FeedRecords, Fetched
 from bot.runtime import Runtime
 from bot.store.db import IMPORTED, FeedRow, FeedState, ProcessedItem, Store
 from bot.store.judgements import fold_stories
@@ -41,29 +43,6 @@ from bot.stories.cluster import StoryClusterer
 log = logging.getLogger(__name__)
 GROUP = 250  # feeds ingested together: their items are decided in published order
 AHEAD = 4  # groups fetched while the one before them is ingested
-
-
-@dataclass(frozen=True)
-class FeedOutcome:
-    feed: FeedRow
-    status: str  # new | unchanged | not_modified | error | held (full disk: nothing recorded)
-    new_items: int = 0
-    alerts: int = 0
-    error: str | None = None
-
-
-@dataclass
-class Fetched:
-    """One feed after the concurrent phase: its fetch, its entries when new, article texts."""
-
-    feed: FeedRow
-    result: FetchResult
-    parsed: ParsedFeed | None = None
-    bodies: dict[str, str] | None = None  # full text by item key
-    outcome: FeedOutcome | None = None  # set once the feed has failed: nothing more is done
-    everything_quiet: bool = False  # /addfeed's baseline: stored, never alerted
-    handed: Sequence[tuple[Item, bool]] | None = None  # the core: items a poller handed over, quiet or not
-    handover_ids: tuple[int, ...] = ()  # ... and the rows they came in
 
 
 @dataclass
@@ -76,7 +55,7 @@ class CycleReport:
         return sum(o.status == status for o in self.outcomes)
 
 
-class Pipeline:
+class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
     def __init__(self, *, store: Store, fetcher: Fetcher, clusterer: StoryClusterer,
                  runtime: Runtime, clock: Callable[[], datetime], rng: random.Random | None = None,
                  parser: ParsePool | InlineParser | None = None):
@@ -191,50 +170,6 @@ class Pipeline:
             else:
                 log.exception("storing %d story folds failed; the story window keeps them", len(folds))
 
-    def _guard(self, f: Fetched, quiet, step, *args):
-        """step(*args) for feed f, unless it already failed; what it raises becomes its outcome."""
-        if f.outcome is not None:
-            return None
-        try:
-            return step(*args)
-        except Exception as exc:  # noqa: BLE001 - one feed's failure is a value (DESIGN.md)
-            f.outcome = self._failed_fetched(f, exc, quiet)
-            return None
-
-    def _finish(self, f: Fetched, processed: list[ProcessedItem], quiet) -> None:
-        ttl = f.parsed.ttl_minutes if f.parsed else None
-        f.outcome = self._record(f.feed, f.result, processed, ttl, quiet)
-
-    def _failed_fetched(self, f: Fetched, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
-        return self._failed(f.feed, exc, quiet)
-
-    def _failed(self, feed: FeedRow, exc: Exception, quiet: list[tuple[int, FeedState]] | None) -> FeedOutcome:
-        if is_disk_full(exc):
-            self.disk.hold("polling")
-            return FeedOutcome(feed, "held", error=describe(exc))
-        if not isinstance(exc, FeedError):
-            self.bugs.report(feed.url, feed.id, exc)
-        return self._record(feed, FetchResult(FetchStatus.ERROR, error=describe(exc)), quiet=[] if quiet is None else quiet)
-
-    def _save_quiet(self, quiet: list[tuple[int, FeedState]]) -> bool:
-        """The quiet feeds' states together (True when written); one by one if that fails, so one
-        bad state is dropped (and logged) without the others."""
-        if not quiet:
-            return False
-        try:
-            self.store.save_states(quiet)
-            return True
-        except Exception as exc:  # noqa: BLE001
-            if is_disk_full(exc):
-                self.disk.hold("polling")
-                return False
-        for feed_id, state in quiet:
-            try:
-                self.store.save_states([(feed_id, state)])
-            except Exception as one:  # noqa: BLE001
-                self.bugs.report(f"feed id {feed_id}", feed_id, one)
-        return False
-
     def _uses_full_text(self, feed: FeedRow) -> bool:
         """The feed's `full_text` in config.toml; feeds added by /addfeed take the [polling] default."""
         config = self.runtime.config
@@ -332,30 +267,3 @@ class Pipeline:
         views[decision.story_id] = view.adding(item, (d.target for d in deliveries if d.kind == "alert"))
         return ProcessedItem(item, tuple(found), decision, tuple(deliveries))
 
-    def _record(self, feed: FeedRow, result: FetchResult, processed: Sequence[ProcessedItem] = (),
-                ttl: int | None = None, quiet: list[tuple[int, FeedState]] | None = None) -> FeedOutcome:
-        failed = result.status is FetchStatus.ERROR
-        state = self._state(feed, result, ttl)
-        if processed or quiet is None:
-            self.store.save_update(feed.id, state, processed)
-        else:
-            quiet.append((feed.id, state))
-        if failed:
-            log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count + 1, result.error)
-        alerts = sum(any(d.kind == "alert" for d in p.deliveries) for p in processed)  # items, not targets
-        return FeedOutcome(feed, result.status.value, len(processed), alerts, result.error)
-
-    def _state(self, feed: FeedRow, result: FetchResult, ttl: int | None) -> FeedState:
-        """The feed's state after this fetch: validators, status, and when it is due again."""
-        now, failed = self.clock(), result.status is FetchStatus.ERROR
-        polling = self.runtime.config.polling
-        due = next_check_at(
-            now, base_interval=feed.interval or polling.interval, settings=polling,
-            error_count=feed.error_count + 1 if failed else 0, max_age=result.max_age,
-            retry_after=result.retry_after, ttl_minutes=ttl or feed.ttl_minutes, rng=self.rng,
-        )
-        return FeedState(
-            checked_at=now, next_check_at=due, status=result.status.value, error=result.error,
-            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
-            ttl_minutes=ttl, moved_to=result.final_url,
-        )
