@@ -1,5 +1,5 @@
 """All wiring: store, fetcher, clusterer, pipeline, sinks (hot reload: bot/reload.py; ticks and
-periodic jobs: bot/schedule.py)."""
+periodic jobs: bot/runloop.py)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,11 @@ from bot.models import FetchResult, ParsedFeed
 from bot.pipeline import CycleReport, Pipeline
 from bot.redact import Redactor, install
 from bot.reload import HotReload, fingerprint
+from bot.runloop import Schedule
 from bot.runtime import Runtime, with_stored_routes
 from bot.scale.core import FeedWatch, LagCollector, take_handover, take_lock
 from bot.scale.locks import RoleLock
 from bot.scale.pipelines import CorePipeline
-from bot.schedule import Schedule
 from bot.store import handover
 from bot.store.chats import stored_chats
 from bot.store.db import Store, unreadable
