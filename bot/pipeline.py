@@ -139,8 +139,8 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
     def _ingest(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]] | None) -> list[FeedOutcome]:
         """Every feed's unseen items, clustered in published order across the feeds, then one store
         transaction per feed."""
-        now, taken = self.clock(), set()
-        fresh = [self._guard(f, quiet, self._fresh, f, now, taken) or [] for f in fetched]
+        now, taken, known = self.clock(), set(), self._known(fetched)
+        fresh = [self._guard(f, quiet, self._fresh, f, now, taken, known) or [] for f in fetched]
         order = sorted((item.published, i, j) for i, items in enumerate(fresh) for j, (item, _) in enumerate(items))
         decided = {(i, j): self._guard(fetched[i], quiet, self._decide, fresh[i][j][0]) for _, i, j in order}
         views = self._story_views(d for _, d in filter(None, decided.values()))  # one lookup, not one per item
@@ -193,14 +193,26 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
         self.store.count_full_text(feed.id, len(found.bodies), found.failed)
         return found.bodies
 
-    def _unseen(self, feed: FeedRow, parsed: ParsedFeed, now: datetime) -> list[Item]:
-        """The feed's items not stored yet."""
+    def _known(self, fetched: Sequence[Fetched]) -> set[str] | None:
+        """The stored guid keys of a group's new bodies, in one query instead of one a feed; None
+        when it fails: then each feed asks alone, and fails alone (a feed's failure is its own)."""
+        keys = [k for f in fetched if f.parsed is not None and f.handed is None
+                for k in guid_keys(f.parsed, f.feed.id) if k]
+        try:
+            return self.store.known_keys(keys)
+        except Exception:  # noqa: BLE001 - the per-feed queries below meet it again, guarded
+            return None
+
+    def _unseen(self, feed: FeedRow, parsed: ParsedFeed, now: datetime,
+                known: set[str] | None = None) -> list[Item]:
+        """The feed's items not stored yet; known: the stored keys _known found for its group."""
         checked = [k for k in guid_keys(parsed, feed.id) if k]
-        stored = self.store.known_keys(checked)  # not normalized again
+        stored = self.store.known_keys(checked) if known is None else known.intersection(checked)
         items = normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored)
         return self.store.unseen(items, checked=set(checked) - stored)
 
-    def _fresh(self, f: Fetched, now: datetime, taken: set[str]) -> list[tuple[Item, bool]]:
+    def _fresh(self, f: Fetched, now: datetime, taken: set[str],
+               known: set[str] | None = None) -> list[tuple[Item, bool]]:
         """The feed's items not stored yet nor taken by another feed this cycle, each with whether
         it is quiet: stored, not alerted (a new feed's backfill, /addfeed's or an import's baseline,
         an item older than retention)."""
@@ -212,7 +224,7 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
         if f.parsed is None:
             return []
         f.feed = feed = self._named(f.feed, f.parsed)
-        fresh = [i for i in self._unseen(feed, f.parsed, now) if i.key not in taken]
+        fresh = [i for i in self._unseen(feed, f.parsed, now, known) if i.key not in taken]
         f.parsed = replace(f.parsed, entries=())  # normalized: the raw entries need not live all cycle
         taken.update(i.key for i in fresh)
         if f.bodies:  # full text replaces the teaser-only body; the summary stays the feed's

@@ -27,9 +27,9 @@ class PollerPipeline(Pipeline):
     """poll(feeds): fetched, parsed, normalized; new items handed over, not matched."""
 
     def _after_fetch(self, fetched: Sequence[Fetched], quiet: list[tuple[int, FeedState]]) -> list[FeedOutcome]:
-        now, taken = self.clock(), set()
+        now, taken, known = self.clock(), set(), self._known(fetched)
         for f in fetched:
-            fresh = self._guard(f, quiet, self._fresh, f, now, taken)
+            fresh = self._guard(f, quiet, self._fresh, f, now, taken, known)
             if f.outcome is None and not fresh:  # nothing new: its state is saved with the others'
                 self._guard(f, quiet, self._finish, f, [], quiet)
             elif f.outcome is None:
