@@ -19,7 +19,7 @@ from bot.config import parse_config
 from bot.models import Item, StoryAction, StoryDecision
 from bot.stories import decide
 from bot.stories.cluster import StoryClusterer, default_settings, story_id_for
-from bot.stories.features import FIRST_YEAR, cased_words, casing, extract, year_bits
+from bot.stories.features import FIRST_YEAR, FURTHER, cased_words, casing, extract, year_bits
 
 T0 = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
 
@@ -140,6 +140,14 @@ MUST_NOT_MERGE = {
         item("b", "Rockets hit Kirkuk airport days after drone was downed",
              "Two rockets struck near Kirkuk airport on Thursday, days after a drone was shot down there, "
              "officials said; one contractor was wounded.", hours=12),
+    ),
+    "a second blast hours after the first, in the same city": (
+        item("a", "Car bomb kills four near market in Baquba",
+             "A car bomb exploded near the central market in Baquba on Sunday morning, killing four people, "
+             "police said."),
+        item("b", "Second blast hits Baquba hours after market bombing",
+             "A second explosion struck a police post in Baquba on Sunday afternoon, killing two officers, a "
+             "security source said.", hours=4),
     ),
     "same people, unrelated event, headlines only": (
         item("a", ERDOGAN[0]),
@@ -346,6 +354,18 @@ def test_a_year_the_story_never_names_is_another_event_unless_outweighed():
     close = second("2008")
     assert close.action is StoryAction.JOIN and close.score >= decide.OUTWEIGHED["years"]
     assert "outweighed: other years: 2008 vs 2005" in close.why, close.why
+
+
+@pytest.mark.parametrize(("title", "further"), [
+    ("Second explosion in Raqqa hits security checkpoint", True),
+    ("Another car bomb rocks Baghdad", True),
+    ("Fresh airstrikes pound Idlib countryside", True),
+    ("New details emerge on the Raqqa attack", False),  # new details, not a new attack
+    ("Car bomb kills five in Baghdad", False),
+    ("Second day of protests in Basra", False),
+])
+def test_a_title_that_tells_of_a_further_one(title, further):
+    assert bool(extract(title, "").actions & FURTHER) is further
 
 
 def test_weekdays_are_read_from_the_title_and_dateline_only():

@@ -77,6 +77,12 @@ for _group, _side, _words in (
     for _w in _words.split():
         ACTIONS[_w] = (_group, _side)
 ACTION_BITS = {side: 1 << i for i, side in enumerate(dict.fromkeys(v[1] for v in ACTIONS.values()))}
+# A title that tells of a further one ("Second explosion hits Raqqa", "Another car bomb ...",
+# "Fresh airstrikes on Idlib") reports a new event of a kind the last one was: its own bit.
+FURTHER = 1 << len(ACTION_BITS)
+_FURTHER = re.compile(r"\b(?:second|third|fourth|another|fresh|new|renewed|further)\s+(?:\w+\s+)?"
+                      r"(?:blasts?|explosions?|bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|"
+                      r"drones?|clash(?:es)?|shelling|suicide)\b", re.IGNORECASE)
 ACTION_GROUPS = {}
 for _group, _side in ACTIONS.values():
     ACTION_GROUPS[_group] = ACTION_GROUPS.get(_group, 0) | ACTION_BITS[_side]
@@ -100,7 +106,7 @@ class ItemFeatures:
     heads: frozenset[str]  # content terms of the title
     sketch: tuple[int, ...]
     title_key: str  # normalized title, "" when too short to identify a story
-    actions: int = 0  # ACTION_BITS of what the title and lead say happened
+    actions: int = 0  # ACTION_BITS of what the title and lead say happened, FURTHER: one more
     years: int = 0  # year_bits of the years the item mentions
     days: int = 0  # day_bits of the weekdays its title and dateline name
 
@@ -181,7 +187,8 @@ def extract(title: str, summary: str) -> ItemFeatures:
         heads=frozenset(counts.keys() & set(title_words)),
         sketch=shingle_sketch(everything),
         title_key=title_key(title_words),
-        actions=action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True),
+        actions=(action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True))
+                | (FURTHER if _FURTHER.search(title) else 0),
         years=year_bits(title_words + body_words[:YEAR_WORDS]),
         days=day_bits(title_words + body_words[:DAY_WORDS]),
     )
