@@ -1,16 +1,29 @@
-"""One function per CLI command. Each returns an exit code; WirewatchError is mapped by cli.main."""
+"""One function per CLI command. Each returns an exit code; WirewatchError is mapped by cli.main.
+
+The commands over Item JSONL (match, replay, eval, train) live in bot.itemcmds and are
+re-exported here: cli.main looks every handler up on this module as cmd_<command>.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from datetime import UTC, datetime
 
 from bot.errors import ConfigError, WirewatchError
-from bot.process import EXIT_INPUT, EXIT_OK, config_path, install_stop_signals, setup_logging
+from bot.itemcmds import cmd_eval, cmd_match, cmd_replay, cmd_train
+from bot.process import (
+    EXIT_INPUT,
+    EXIT_OK,
+    config_path,
+    install_stop_signals,
+    now_utc,
+    setup_logging,
+)
 from bot.runtime import Runtime, load_runtime
+
+__all__ = ["cmd_check", "cmd_demo", "cmd_eval", "cmd_feeds", "cmd_fetch", "cmd_match", "cmd_replay", "cmd_run",
+           "cmd_train", "now_utc", "report", "role_problem", "summary"]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -144,25 +157,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(jsonl=args.jsonl))
 
 
-def cmd_match(args: argparse.Namespace) -> int:
-    """Which topics match a text (human output) or JSONL items (JSONL output)."""
-    from bot.items_jsonl import item_from_text
-
-    rt = load_runtime(config_path(args), telegram=False)
-    if args.text is not None:
-        found = rt.matcher.match(item_from_text(args.text))
-        for m in found:
-            print(f"{m.topic}\t{m.score:.2f}\t{' '.join(m.why)}")
-        if not found:
-            print("no topic matches", file=sys.stderr)
-        return EXIT_OK
-    for record in _read_all(args.input):  # every line validated before anything is printed
-        found = rt.matcher.match(record.item)
-        line = {"id": record.id, "topics": [{"topic": m.topic, "score": round(m.score, 4), "why": list(m.why)} for m in found]}
-        print(json.dumps(line, ensure_ascii=False))
-    return EXIT_OK
-
-
 def cmd_fetch(args: argparse.Namespace) -> int:
     """One feed's items as Item JSONL, as the pipeline would store them."""
     from bot.config import load_config, parse_config
@@ -179,117 +173,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                             limit=args.limit, full_text=full_text):
         print(line)
     return EXIT_OK
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    """Items in published order through match + clustering; one decision line per item."""
-    from bot.replay import replay_lines
-    from bot.stories.cluster import StoryClusterer
-
-    rt = load_runtime(config_path(args), telegram=False)
-    records = _read_all(args.input)  # every line validated before anything is written
-    lines = replay_lines(records, rt.matcher, StoryClusterer(rt.config.stories))
-    _write_lines(lines, args.output)
-    return EXIT_OK
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    """Score clustering against gold stories in the input (or topics against gold labels)."""
-    from bot.errors import InputError
-    from bot.stories.evaluate import eval_clusters, eval_orders
-
-    if args.what == "topics":
-        return _eval_topics(args)
-    rt = load_runtime(config_path(args), telegram=False)
-    records = _read_all(args.input)
-    missing = next((r for r in records if r.story is None), None)
-    if missing:
-        raise InputError(f"{args.input}: item {missing.id} has no 'story' (gold story id) to score against")
-    items, gold = [r.item for r in records], [r.story for r in records]
-    if args.orders < 0:
-        raise InputError(f"--orders must be 1 or more, not {args.orders}")
-    if args.orders or args.retime:
-        print(eval_orders(items, gold, rt.config.stories, args.orders or 1, args.seed, args.retime).format_text())
-    else:
-        print(eval_clusters(items, gold, rt.config.stories).format_text())
-    return EXIT_OK
-
-
-def _eval_topics(args: argparse.Namespace) -> int:
-    """Per topic P/R/F1 of rules, classifier and their combination, at one or several N."""
-    from bot.errors import InputError
-    from bot.match.evaluate import CURVE, eval_topics, format_report
-    from bot.match.training import topic_for_label
-
-    rt = load_runtime(config_path(args), telegram=False)
-    records = _read_all(args.input)
-    topics = list(rt.topics.values())
-    unknown = {n for r in records for n in r.labels if topic_for_label(n, topics) is None}
-    if len(unknown) == len({n for r in records for n in r.labels}):
-        raise InputError(f"{args.input}: no label names a topic of {rt.config.bot.rules_dir} "
-                         f"(labels: {', '.join(sorted(unknown)[:8]) or 'none'})")
-    sizes = [n for n in CURVE if n < len(records)] if args.curve else [args.train_size]
-    if not sizes or sizes[0] < 1 or sizes[0] >= len(records):
-        raise InputError(f"--train-size must be from 1 to {len(records) - 1} for {len(records)} items")
-    results = [row for n in sizes for row in eval_topics(records, topics, n, args.seed)]
-    print(format_report(results, sorted(unknown)))
-    return EXIT_OK
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    """Store the labelled items of --input as labels, then retrain every topic classifier."""
-    from bot.match.labels import add_file_labels
-    from bot.match.retrain import Retrainer
-    from bot.match.training import records_to_labels
-    from bot.store.db import Store
-
-    rt = load_runtime(config_path(args), telegram=False)
-    records = _read_all(args.input)  # every line validated before anything is stored
-    topics = list(rt.topics.values())
-    rows, unknown = records_to_labels(records, topics)
-    if unknown:
-        print(f"labels with no rule file, ignored: {', '.join(sorted(unknown))}", file=sys.stderr)
-    if not any(t.classifier for t in topics):
-        print("no topic has a [classifier] section: nothing to train", file=sys.stderr)
-        return EXIT_OK
-    store = Store.open(rt.config.bot.database_url)
-    try:
-        added, changed = add_file_labels(store, rows, now_utc())
-        print(f"{args.input}: {len(records)} items, {added} labels added, {changed} changed")
-        retrainer = Retrainer(store, rt.config.bot.data_dir, rt.config.classifier, now_utc)
-        result = retrainer.run([t for t in topics if t.classifier], rt.matcher.models)
-    finally:
-        store.close()
-    for topic in topics:
-        if topic.classifier:
-            print(f"  {topic.id}: {result.notes.get(topic.id, '-')}")
-    return EXIT_OK
-
-
-def _read_all(path: str) -> list:
-    from bot.items_jsonl import read_items
-
-    return list(read_items(path))
-
-
-def _write_lines(lines, output: str | None) -> None:
-    """JSON lines to stdout, or to a file replaced whole (never half-written)."""
-    from pathlib import Path
-
-    if output is None:
-        for line in lines:
-            print(json.dumps(line, ensure_ascii=False))
-        return
-    target = Path(output)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for line in lines:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
-    tmp.replace(target)
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:

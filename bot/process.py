@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 EXIT_OK, EXIT_INPUT = 0, 1  # and 2 for usage errors, which argparse exits with itself
@@ -28,6 +29,10 @@ def install_stop_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
             loop.add_signal_handler(sig, stop.set)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
 
 
 def config_path(args: argparse.Namespace) -> Path:
