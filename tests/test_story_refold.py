@@ -20,8 +20,8 @@ from bot.stories import decide, score
 from bot.stories.cluster import StoryClusterer, default_settings
 from bot.stories.evaluate import final_stories
 from bot.stories.features import ACTION_BITS, FIRST_YEAR
+from bot.stories.held import Story
 from bot.stories.snapshot import Marker
-from bot.stories.window import Story
 from tests.test_stories import BACKGROUND, T0
 
 KILLED, CAPTURED = ACTION_BITS["killed"], ACTION_BITS["captured"]

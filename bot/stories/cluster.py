@@ -21,7 +21,8 @@ from bot.config import SCHEMA, StorySettings
 from bot.models import Item, StoryAction, StoryDecision
 from bot.stories import decide, score, snapshot
 from bot.stories.features import ItemFeatures, extract, title_only_key
-from bot.stories.window import Member, Story, Window
+from bot.stories.held import Member, Story
+from bot.stories.window import Window
 
 # A story whose closest member is this far below the lowest bar that counts is not rated: on the
 # dev sets no story reached even 0.8 of that bar with its closest member below 0.68 of it.

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from bot.models import StoryAction, StoryDecision
 from bot.stories import score
 from bot.stories.features import FIRST_YEAR, FURTHER, WEEKDAYS, conflicting_actions
-from bot.stories.window import Member, Story
+from bot.stories.held import Member, Story
 
 # The confidence from which a kind of contradiction no longer keeps an item out (it is named in
 # the join's why). Chosen on ECB+ 1-11, UCI half 1 and the regional set: above these, "other

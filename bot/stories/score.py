@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.config import StorySettings
 from bot.stories.features import ItemFeatures, sketch_similarity
-from bot.stories.window import Member, Story
+from bot.stories.held import Member, Story
 
 YEAR_WEIGHT = 1.5  # on top of name_weight: a year dates an event
 SHORT_ITEM, LONG_ITEM = 12, 200  # content words of a headline and of a full article

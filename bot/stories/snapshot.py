@@ -33,7 +33,7 @@ FILE_NAME = "story-window.snapshot"
 # Learned from judgements at run time; they decide joins, not what the window holds.
 _UNSHAPING = ("join_threshold", "related_threshold")
 _ALLOWED = {
-    ("bot.stories.window", "Window"), ("bot.stories.window", "Member"), ("bot.stories.window", "Story"),
+    ("bot.stories.window", "Window"), ("bot.stories.held", "Member"), ("bot.stories.held", "Story"),
     ("array", "array"), ("array", "_array_reconstructor"), ("builtins", "set"), ("builtins", "frozenset"),
 }
 
