@@ -115,8 +115,8 @@ YEAR_WORDS = 100  # words of the text whose years date the event (later ones are
 FIRST_YEAR, LAST_YEAR = 1950, 2049  # years an item can date its event by (one bit each)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_BITS = {day: 1 << i for i, day in enumerate(WEEKDAYS)}
-DAY_WORDS = 30  # words of the text whose weekday dates the event: the dateline sentence (chosen
-                # on ECB+ 1-11, UCI half 1 and the regional set from 30, 60 and 100)
+DAY_WORDS = 30  # words of the text whose weekday dates the event: the dateline sentence (of 30,
+                # 60 and 100, best on ECB+ 1-11, UCI half 1 and the regional set)
 
 
 def year_bits(terms) -> int:
