@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from bot.alerts.outbox import StoryView, plan_deliveries
 from bot.errors import FeedError
-from bot.failures import DiskFull, OnceLog, is_disk_full
+from bot.failures import DiskFull, OnceLog, describe, is_disk_full
 from bot.ingest.fetch import Fetcher
 from bot.ingest.fulltext import FullTextResult, fetch_bodies
 from bot.ingest.normalize import guid_keys, normalize_entries
@@ -196,11 +196,12 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
     def _known(self, fetched: Sequence[Fetched]) -> set[str] | None:
         """The stored guid keys of a group's new bodies, in one query instead of one a feed; None
         when it fails: then each feed asks alone, and fails alone (a feed's failure is its own)."""
-        keys = [k for f in fetched if f.parsed is not None and f.handed is None
-                for k in guid_keys(f.parsed, f.feed.id) if k]
         try:
+            keys = [k for f in fetched if f.parsed is not None and f.handed is None
+                    for k in guid_keys(f.parsed, f.feed.id) if k]
             return self.store.known_keys(keys)
-        except Exception:  # noqa: BLE001 - the per-feed queries below meet it again, guarded
+        except Exception as exc:  # noqa: BLE001 - the per-feed queries below meet it again, guarded
+            log.warning("known items of %d feeds not read at once (%s): asking feed by feed", len(fetched), describe(exc))
             return None
 
     def _unseen(self, feed: FeedRow, parsed: ParsedFeed, now: datetime,

@@ -142,6 +142,6 @@ async def stop_all(*procs: asyncio.subprocess.Process) -> dict[int, str]:
 def alert_titles(tmp_path) -> list[str]:
     """Titles alerted so far; the core may be appending a line as this reads: that one waits."""
     path = tmp_path / "alerts.jsonl"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text[: text.rfind("\n") + 1].splitlines()
+    data = path.read_bytes() if path.exists() else b""
+    lines = data[: data.rfind(b"\n") + 1].decode("utf-8").splitlines()
     return [a["title"] for a in map(json.loads, lines) if a["type"] == "alert"]

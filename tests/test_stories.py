@@ -361,6 +361,7 @@ def test_a_year_the_story_never_names_is_another_event_unless_outweighed():
     ("Another car bomb rocks Baghdad", True),
     ("Fresh airstrikes pound Idlib countryside", True),
     ("New details emerge on the Raqqa attack", False),  # new details, not a new attack
+    ("New York attack suspect charged with terrorism", False),  # a place, not a further one
     ("Car bomb kills five in Baghdad", False),
     ("Second day of protests in Basra", False),
 ])
@@ -492,3 +493,13 @@ def test_the_reasons_are_the_same_in_every_process():
     }
     assert len(seen) == 1, seen
     assert "other names: haditha, hit vs ramadi" in seen.pop()
+
+
+def test_a_late_fold_keeps_a_further_one_apart():
+    """The second blast was kept out of the first's story on arrival; a later report of both must
+    not fold the two stories into one (decide.story_contradictions)."""
+    first, second = MUST_NOT_MERGE["a second blast hours after the first, in the same city"]
+    clusterer = warmed()
+    a, b = clusterer.assign(first), clusterer.assign(second)
+    stories = clusterer._window.stories
+    assert "one tells of a further one" in decide.story_contradictions(stories[a.story_id], stories[b.story_id])

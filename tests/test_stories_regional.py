@@ -64,7 +64,7 @@ def test_the_second_regional_set_hides_no_other_event():
 
 
 REGIONAL_3 = REGIONAL.with_name("stories-regional-3.jsonl")
-# Left by the blind set, measured 2026-12-03 (hidden 0.9 / 0.4 per re-timed order, seeds 0 / 100):
+# Left by the blind set, measured 2026-12-03 (hidden 0.6 / 0.4 per re-timed order, seeds 0 / 100):
 # a second blast hours after the first in the same city, whose report tells of the first; the same
 # governor opening a hospital and sacking a police chief in one town, confident above 2.0.
 KNOWN_BLIND = {"raqqa-morning-motorbike-bomb", "raqqa-evening-checkpoint-blast",

@@ -2,8 +2,8 @@
 
 Words shared with a story say the item is on its topic; one event needs more: nothing that
 contradicts it (another named protagonist or place on each side, an action that excludes the
-story's: killed vs captured, appointed vs dismissed, a year or a weekday of its own) and no story
-that people said is another event nearly as close. So:
+story's: killed vs captured, appointed vs dismissed, a year or a weekday of its own, a headline
+telling of a further one) and no story that people said is another event nearly as close. So:
 
 - join when the confidence (the similarity over the bar for the item's length) reaches `join`,
   nothing contradicts the story, and no story kept apart from it is nearly as close: the alert
@@ -79,7 +79,7 @@ def contradictions(item: score.Probe, cand: score.Candidate) -> list[tuple[str, 
     out = [("actions", f"actions: {c}") for c in conflicting_actions(item.actions, story.actions)]
     if len(item.heads) < item.length <= TITLED_ITEM and cand.closest is not None and cand.kind != "copy":
         what = _what(item.heads - item.names) & _what(cand.closest.marked(cand.closest.heads))
-        if not what and not item.actions & cand.closest.actions:
+        if not what and not item.actions & cand.closest.actions & ~FURTHER:  # "second" is no deed
             out.append(("titles", "titles share no word of what happened"))
     if item.years and story.years and not item.years & story.years:
         out.append(("years", f"other years: {_years(item.years)} vs {_years(story.years)}"))
@@ -211,11 +211,13 @@ def _r(w: Weighed) -> float:
 
 def story_contradictions(a: Story, b: Story) -> list[str]:
     """What says two stories are two events: actions that exclude each other, years of their own,
-    a main name of either that the other never names. (Not weekdays: a story that grew over days
+    one telling of a further one, a main name of either that the other never names. (Not weekdays: a story that grew over days
     names several, and a late fold hides nothing; blocking it cost ECB+ recall.)"""
     out = [f"actions: {c}" for c in conflicting_actions(a.actions, b.actions)]
     if a.years and b.years and not a.years & b.years:
         out.append(f"other years: {_years(a.years)} vs {_years(b.years)}")
+    if (a.actions ^ b.actions) & FURTHER:  # one tells of a further one: kept apart on arrival
+        out.append("one tells of a further one")
     for x, y in ((a, b), (b, a)):
         missing = [t for t in x.top_names(FOLD_NAMES) if y.weight(t) == 0.0]
         if missing:

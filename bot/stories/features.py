@@ -80,7 +80,8 @@ ACTION_BITS = {side: 1 << i for i, side in enumerate(dict.fromkeys(v[1] for v in
 # A title that tells of a further one ("Second explosion hits Raqqa", "Another car bomb ...",
 # "Fresh airstrikes on Idlib") reports a new event of a kind the last one was: its own bit.
 FURTHER = 1 << len(ACTION_BITS)
-_FURTHER = re.compile(r"\b(?:second|third|fourth|another|fresh|new|renewed|further)\s+(?:\w+\s+)?"
+# Not "new": New York, New Delhi, a new attack helicopter.
+_FURTHER = re.compile(r"\b(?:second|third|fourth|another|fresh|renewed|further)\s+(?:\w+\s+)?"
                       r"(?:blasts?|explosions?|bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|"
                       r"drones?|clash(?:es)?|shelling|suicide)\b", re.IGNORECASE)
 ACTION_GROUPS = {}

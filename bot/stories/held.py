@@ -40,7 +40,7 @@ class Member:
         self.leads = _mask(position, leads)
         self.heads = _mask(position, heads)
         self.sketch = array("I", sketch).tobytes()  # bytes: the smallest container
-        self.actions = actions  # what happened (features.ACTION_BITS)
+        self.actions = actions  # what happened (features.ACTION_BITS, FURTHER)
         self.years = years  # the years it names (features.year_bits)
         self.days = days  # the weekdays its title and dateline name (features.day_bits)
         self.alive = True
@@ -110,7 +110,7 @@ class Story:
         self.size = 0
         self.last = -math.inf  # newest member time ever seen
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
-        self.actions = 0  # what its members say happened (features.ACTION_BITS), ever
+        self.actions = 0  # what its members say happened (features.ACTION_BITS, FURTHER), ever
         self.years = 0  # the years its members name (features.year_bits), ever
         self.days = 0  # the weekdays its members name (features.day_bits), ever
         self.born = math.inf  # arrival order (Member.seq) of its first member: which story is earlier

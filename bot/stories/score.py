@@ -44,7 +44,7 @@ class Probe:
     sketch: tuple[int, ...]
     time: float
     title_names: tuple[str, ...] = ()  # names in the title, strongest first: who and where
-    actions: int = 0  # what the title and lead say happened (features.ACTION_BITS)
+    actions: int = 0  # what the title and lead say happened (features.ACTION_BITS, FURTHER)
     years: int = 0  # the years it names (features.year_bits)
     days: int = 0  # the weekdays its title and dateline name (features.day_bits)
 
