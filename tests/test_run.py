@@ -306,3 +306,30 @@ async def test_a_group_of_new_bodies_asks_the_store_once_which_items_it_holds(fe
         await app.stop()
     assert len(asked) == 1, asked
     assert stored == 4  # every feed's item was taken in
+
+
+async def test_a_failed_group_lookup_falls_back_to_each_feed(feed_server, tmp_path, caplog):
+    """The group's one known-keys query failing (a locked database, say) costs the speed-up, not
+    the items: each feed asks again on its own, and the failure is said."""
+    feeds = {f"/f{n}.xml": f"Feed {n}" for n in range(3)}
+    for n, path in enumerate(feeds):
+        feed_server.set(path, rss(f"Feed {n}", [(f"g{n}", f"Story {n} of the day", "Text.", 1)]))
+    app = App(load_runtime(config(feed_server, tmp_path, feeds)))
+    await app.start()
+    real, calls = app.store.known_keys, []
+
+    def first_fails(keys):
+        calls.append(len(keys))
+        if len(calls) == 1:
+            raise DBAPIError("SELECT", {}, Exception("database is locked"))
+        return real(keys)
+
+    app.store.known_keys = first_fails
+    try:
+        await app.cycle(every_feed=True)
+        with app.store.engine.connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(schema.items)).scalar()
+    finally:
+        await app.stop()
+    assert stored == 3 and len(calls) > 1
+    assert "not read at once" in caplog.text
