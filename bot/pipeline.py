@@ -43,6 +43,7 @@ from bot.stories.cluster import StoryClusterer
 log = logging.getLogger(__name__)
 GROUP = 250  # feeds ingested together: their items are decided in published order
 AHEAD = 4  # groups fetched while the one before them is ingested
+Known = tuple[list[str], set[str]]  # a feed's guid keys, and those of them stored
 
 
 @dataclass
@@ -193,27 +194,30 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
         self.store.count_full_text(feed.id, len(found.bodies), found.failed)
         return found.bodies
 
-    def _known(self, fetched: Sequence[Fetched]) -> set[str] | None:
-        """The stored guid keys of a group's new bodies, in one query instead of one a feed; None
-        when it fails: then each feed asks alone, and fails alone (a feed's failure is its own)."""
+    def _known(self, fetched: Sequence[Fetched]) -> dict[int, Known]:
+        """By feed id, each new body's guid keys and the stored ones among them: one query for a
+        group instead of one a feed. {} when it fails: then each feed asks alone, and fails alone
+        (a feed's failure is its own)."""
         try:
-            keys = [k for f in fetched if f.parsed is not None and f.handed is None
-                    for k in guid_keys(f.parsed, f.feed.id) if k]
-            return self.store.known_keys(keys)
+            keys = {f.feed.id: [k for k in guid_keys(f.parsed, f.feed.id) if k]
+                    for f in fetched if f.parsed is not None and f.handed is None}
+            stored = self.store.known_keys([k for some in keys.values() for k in some])
         except Exception as exc:  # noqa: BLE001 - the per-feed queries below meet it again, guarded
             log.warning("known items of %d feeds not read at once (%s): asking feed by feed", len(fetched), describe(exc))
-            return None
+            return {}
+        return {feed_id: (some, stored.intersection(some)) for feed_id, some in keys.items()}
 
-    def _unseen(self, feed: FeedRow, parsed: ParsedFeed, now: datetime,
-                known: set[str] | None = None) -> list[Item]:
-        """The feed's items not stored yet; known: the stored keys _known found for its group."""
-        checked = [k for k in guid_keys(parsed, feed.id) if k]
-        stored = self.store.known_keys(checked) if known is None else known.intersection(checked)
+    def _unseen(self, feed: FeedRow, parsed: ParsedFeed, now: datetime, known: Known | None = None) -> list[Item]:
+        """The feed's items not stored yet; known: what _known read for it with its group."""
+        if known is None:
+            checked = [k for k in guid_keys(parsed, feed.id) if k]
+            known = checked, self.store.known_keys(checked)  # not normalized again
+        checked, stored = known
         items = normalize_entries(parsed, source=feed.name, feed_id=feed.id, now=now, skip=stored)
         return self.store.unseen(items, checked=set(checked) - stored)
 
     def _fresh(self, f: Fetched, now: datetime, taken: set[str],
-               known: set[str] | None = None) -> list[tuple[Item, bool]]:
+               known: dict[int, Known] | None = None) -> list[tuple[Item, bool]]:
         """The feed's items not stored yet nor taken by another feed this cycle, each with whether
         it is quiet: stored, not alerted (a new feed's backfill, /addfeed's or an import's baseline,
         an item older than retention)."""
@@ -225,7 +229,7 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
         if f.parsed is None:
             return []
         f.feed = feed = self._named(f.feed, f.parsed)
-        fresh = [i for i in self._unseen(feed, f.parsed, now, known) if i.key not in taken]
+        fresh = [i for i in self._unseen(feed, f.parsed, now, (known or {}).get(feed.id)) if i.key not in taken]
         f.parsed = replace(f.parsed, entries=())  # normalized: the raw entries need not live all cycle
         taken.update(i.key for i in fresh)
         if f.bodies:  # full text replaces the teaser-only body; the summary stays the feed's
