@@ -13,6 +13,8 @@ Sets (all streamed, no labels seen; bot.stories.evaluate), each scored over ORDE
             the clusterer), re-timed: scored, never chosen on
   regional 4  tests/fixtures/stories-regional-4.jsonl, written blind at the end of that work and
             scored once: held out from every choice
+  regional 5  tests/fixtures/stories-regional-5.jsonl, written blind later still (Kirkuk, Mosul
+            dam, Palmyra, Duhok, Samarra, ...): held out from every choice
 Every score is B-cubed (mean of the orders, and the worst order), with hidden events (first items
 of a gold story that joined another), split events and related decisions per order. The grid is
 chosen on one side (A + U1 + regional, or B + U2 + regional) and scored on the other: fewest
@@ -60,6 +62,7 @@ REGIONAL_2 = REGIONAL.with_name("stories-regional-2.jsonl")
 # Written blind, by someone who had not read the clusterer (Raqqa, Tal Afar, Sulaymaniyah, Idlib, ...).
 REGIONAL_3 = REGIONAL.with_name("stories-regional-3.jsonl")
 REGIONAL_4 = REGIONAL.with_name("stories-regional-4.jsonl")  # blind too, and never looked into
+REGIONAL_5 = REGIONAL.with_name("stories-regional-5.jsonl")  # blind, written after every change to 4
 
 
 def halves(items: list, gold: list) -> dict[str, tuple[list, list]]:
@@ -82,7 +85,7 @@ def load(path: Path, topics: str = "all") -> tuple[list, list]:
 
 
 MODULES = {"decide": decide}
-RETIMED = ("uci", "U1", "U2", "regional", "regional 2", "regional 3", "regional 4")  # sets with times of their own: re-timed, not shuffled
+RETIMED = ("uci", "U1", "U2", "regional", "regional 2", "regional 3", "regional 4", "regional 5")  # sets with times of their own: re-timed, not shuffled
 
 
 def configure(overrides: dict) -> StorySettings:
@@ -152,7 +155,8 @@ def main() -> None:
     _DATA["regional 2"] = load(REGIONAL_2)
     _DATA["regional 3"] = load(REGIONAL_3)
     _DATA["regional 4"] = load(REGIONAL_4)
-    sets = ("A", "B", "uci", "U1", "U2", "regional", "regional 2", "regional 3", "regional 4")
+    _DATA["regional 5"] = load(REGIONAL_5)
+    sets = ("A", "B", "uci", "U1", "U2", "regional", "regional 2", "regional 3", "regional 4", "regional 5")
     print("B-cubed, mean of", ORDERS, "orders; defaults:", default_settings())
     print("module constants:", {f"decide.{k}": getattr(decide, k) for k in ("RUNNER_UP", "TITLED_ITEM")})
     if not args.grid:
@@ -171,7 +175,7 @@ def main() -> None:
             print(json.dumps(overrides))
             for label, name in (("tune", tune), ("tune", uci), ("held", held), ("held", uci_held),
                                 ("all ", "uci"), ("tune", "regional"), ("held", "regional 2"),
-                                ("held", "regional 3"), ("held", "regional 4")):
+                                ("held", "regional 3"), ("held", "regional 4"), ("held", "regional 5")):
                 print(f"   {label}  " + show(name, scores[name]))
 
 
