@@ -120,8 +120,8 @@ class CountedClusterer:
     def __init__(self, clusterer, metrics: Metrics):
         self._clusterer, self._metrics = clusterer, metrics
 
-    def assign(self, item):
-        decision = self._clusterer.assign(item)
+    def assign(self, item, now=None):
+        decision = self._clusterer.assign(item, now)
         self._metrics.decided(decision)
         return decision
 

@@ -143,7 +143,7 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
         now, taken, known = self.clock(), set(), self._known(fetched)
         fresh = [self._guard(f, quiet, self._fresh, f, now, taken, known) or [] for f in fetched]
         order = sorted((item.published, i, j) for i, items in enumerate(fresh) for j, (item, _) in enumerate(items))
-        decided = {(i, j): self._guard(fetched[i], quiet, self._decide, fresh[i][j][0]) for _, i, j in order}
+        decided = {(i, j): self._guard(fetched[i], quiet, self._decide, fresh[i][j][0], now) for _, i, j in order}
         views = self._story_views(d for _, d in filter(None, decided.values()))  # one lookup, not one per item
         done: dict[tuple[int, int], ProcessedItem] = {}
         for (i, j), d in decided.items():  # in published order
@@ -254,8 +254,8 @@ class Pipeline(FeedRecords):  # the per-feed bookkeeping: bot/outcomes.py
         self.store.rename_feed(feed.id, title)
         return replace(feed, name=title)
 
-    def _decide(self, item: Item) -> tuple[list[Match], StoryDecision]:
-        return self.runtime.matcher.match(item), self.clusterer.assign(item)
+    def _decide(self, item: Item, now: datetime) -> tuple[list[Match], StoryDecision]:
+        return self.runtime.matcher.match(item), self.clusterer.assign(item, now)
 
     def _story_views(self, decisions: Iterable[StoryDecision]) -> dict[str, StoryView]:
         """The stored stories these decisions join, are related to or fold (new ones have no view)."""

@@ -290,6 +290,21 @@ def test_items_older_than_the_window_join_only_by_identity():
     assert same_title.action is StoryAction.JOIN and same_title.why[0] == "same title"
 
 
+def test_a_runs_clock_makes_items_older_than_the_window_identity_only():
+    """With the run's clock, the window's age is measured from now, not from the newest item held
+    (a new feed's archive, read oldest first, would otherwise look recent item by item)."""
+    now = T0 + timedelta(hours=100)
+    clocked = StoryClusterer(default_settings())  # a 48 h window
+    first = clocked.assign(item("a", *SADR_CITY, hours=0), now)
+    rewrite = clocked.assign(item("b", "Sadr City market bombing kills 12", SADR_CITY[1], hours=1), now)
+    recent = clocked.assign(item("c", *SADR_CITY, hours=90), now)
+    assert [d.why for d in (first, rewrite)] == [("older than the window",)] * 2
+    assert rewrite.story_id != first.story_id and len(clocked) == 1 and recent.action is StoryAction.NEW
+    history = StoryClusterer(default_settings())  # replay: no clock, the stream is history
+    history.assign(item("a", *SADR_CITY, hours=0))
+    assert history.assign(item("b", "Sadr City market bombing kills 12", SADR_CITY[1], hours=1)).action is StoryAction.JOIN
+
+
 def test_index_stays_bounded_per_term():
     clusterer = StoryClusterer(default_settings(posting_cap=5))
     for i in range(30):

@@ -122,3 +122,26 @@ async def test_replay_cycles_and_a_restart_give_the_same_stories(feed_server, tm
     (tmp_path / "b").mkdir()
     cfg_b = config(feed_server, tmp_path / "b", sources)
     assert await by_pipeline(feed_server, cfg_b, restart_after=3) == replayed
+
+
+async def test_a_new_feeds_archive_older_than_the_window_by_the_clock_is_not_clustered(feed_server, tmp_path):
+    """A cold cycle reads a new feed's old items oldest first: by the newest item held each one
+    was recent, so years of archive were clustered item by item only to expire. By the clock they
+    are older than the window: compared by identity only, stored, never alerted (backfill)."""
+    rows = records()
+    cfg = config(feed_server, tmp_path, ["Archive"])
+    feed_server.set(path("Archive"), rss("Archive", rows))
+    now = {"t": max(r.item.published for r in rows) + timedelta(days=30)}
+    app = await started(cfg, now)
+    try:
+        await app.cycle(every_feed=True)
+        assert len(app.clusterer) == 0  # nothing held: the window would have forgotten them at once
+    finally:
+        await app.stop()
+    engine = create_engine(f"sqlite:///{cfg.parent / 'data' / 'wirewatch.db'}")
+    with engine.connect() as conn:
+        stories = [s for (s,) in conn.execute(select(schema.items.c.story_id))]
+        alerts = conn.execute(select(schema.outbox.c.id)).all()
+    engine.dispose()
+    assert len(stories) == len(rows) and not alerts
+    assert len(set(stories)) == len(rows)  # no two share a URL or a title: each is its own story

@@ -70,11 +70,16 @@ class StoryClusterer:
     def __len__(self) -> int:
         return len(self._window)
 
-    def assign(self, item: Item) -> StoryDecision:
-        """Start a story or join one; the same items in the same order give the same decisions."""
+    def assign(self, item: Item, now: datetime | None = None) -> StoryDecision:
+        """Start a story or join one; the same items in the same order give the same decisions.
+
+        now is a run's clock: an item published more than the window before it is compared by
+        identity only, as it is against the newest item held (a new feed's archive of old items
+        costs no clustering). Replay and evaluation pass none: their streams are history."""
         when = item.published.timestamp()
         self._expire_at(max(self._window.newest, when))
-        if when < self._window.newest - self.settings.window:
+        newest = self._window.newest if now is None else max(self._window.newest, now.timestamp())
+        if when < newest - self.settings.window:
             return self._too_old(item, when)
         features = extract(item.title, item.body or item.summary)
         idents = identities(item, features.title_key)
