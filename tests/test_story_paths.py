@@ -17,6 +17,7 @@ from bot.models import Item
 from bot.replay import replay_lines
 from bot.runtime import load_runtime
 from bot.store import schema
+from bot.stories import snapshot
 from bot.stories.cluster import StoryClusterer, story_id_for
 
 REGIONAL = Path(__file__).parent / "fixtures" / "stories-regional.jsonl"
@@ -78,8 +79,10 @@ def by_replay(cfg: Path) -> set[frozenset[str]]:
     return partition((line["id"], f"id:{line['id']}", final(line["story"])) for line in lines)
 
 
-async def by_pipeline(server, cfg: Path, restart_after: int | None, keep_window: bool = True) -> set[frozenset[str]]:
-    """keep_window=False: the restart finds no saved window and rebuilds it from the store."""
+async def by_pipeline(server, cfg: Path, restart_after: int | None, keep_window: bool = True,
+                      restart_each: bool = False) -> set[frozenset[str]]:
+    """keep_window=False: the restart finds no saved window and rebuilds it from the store;
+    restart_each: a new process every cycle, as `run --once` from cron."""
     rows = records()
     start = min(r.item.published for r in rows)
     cycles = int((max(r.item.published for r in rows) - start) / STEP) + 2
@@ -92,7 +95,7 @@ async def by_pipeline(server, cfg: Path, restart_after: int | None, keep_window:
                 shown = [r for r in rows if r.item.source == source and r.item.published <= now["t"]]
                 server.set(path(source), rss(source, shown))
             await app.cycle(every_feed=True)
-            if k == restart_after:
+            if k == restart_after or restart_each:
                 await app.stop()
                 if not keep_window:
                     (cfg.parent / "data" / "story-window.snapshot").unlink()
@@ -122,6 +125,20 @@ async def test_replay_cycles_and_a_restart_give_the_same_stories(feed_server, tm
     (tmp_path / "b").mkdir()
     cfg_b = config(feed_server, tmp_path / "b", sources)
     assert await by_pipeline(feed_server, cfg_b, restart_after=3) == replayed
+
+
+async def test_a_restart_every_cycle_through_the_window_journal_gives_the_same_stories(feed_server, tmp_path, monkeypatch):
+    """Each stop after the first writes only what changed (snapshot.py's journal), each start
+    replays it: the stories are the ones replay decides."""
+    monkeypatch.setattr(snapshot, "JOURNAL_SHARE", 100.0)  # the set is small: every stop journals
+    sources = sorted({r.item.source for r in records()})
+    cfg = config(feed_server, tmp_path, sources)
+    journal = snapshot.journal_path(cfg.parent / "data" / snapshot.FILE_NAME)
+    written = []
+    real_write = snapshot._write
+    monkeypatch.setattr(snapshot, "_write", lambda path, *a: written.append(path.name) or real_write(path, *a))
+    assert await by_pipeline(feed_server, cfg, restart_after=None, restart_each=True) == by_replay(cfg)
+    assert written.count(journal.name) >= 3 and written.count(snapshot.FILE_NAME) == 1
 
 
 async def test_a_new_feeds_archive_older_than_the_window_by_the_clock_is_not_clustered(feed_server, tmp_path):

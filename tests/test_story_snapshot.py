@@ -149,3 +149,96 @@ async def test_a_window_that_cannot_be_read_or_saved_is_rebuilt_and_the_run_goes
     assert any(r.levelno == logging.WARNING and "story window not saved" in r.getMessage() for r in caplog.records)
     assert any(a["type"] == "alert" for a in alerts(tmp_path))
     assert not list((tmp_path / "data").glob("*.tmp"))
+
+
+def window_state(clusterer: StoryClusterer) -> dict:
+    """Everything a window decides from, by item keys (comparable across processes)."""
+    w = clusterer._window
+    live = sorted(w._heap)
+    return {
+        "members": [(m.seq, m.key, m.time, m.story.id, m.terms, m.weights.tobytes(), m.named, m.plain,
+                     m.leads, m.heads, m.sketch, m.actions, m.years, m.days) for m in live],
+        "tables": (w.df, w.name_df, w.plain_df, w.newest, w._seq, w._identity_floor),
+        "postings": {t: [m.key for m in ms] for t, ms in w.postings.items()},
+        "identity": {h: m.key for h, m in w.identity.items() if m.alive},
+        "stories": {sid: (sorted(m.key for m in st.held()), st.centroid, st.norm2, st.size, st.last,
+                          st.leads, st.actions, st.years, st.days, st.born) for sid, st in w.stories.items()},
+    }
+
+
+def journalled(tmp_path, monkeypatch, share: float = 100.0):
+    """A live clusterer saved whole after 20 items, then (a fold, 10 more items) as a journal."""
+    monkeypatch.setattr(snapshot, "JOURNAL_SHARE", share)
+    stream, file = items(), tmp_path / snapshot.FILE_NAME
+    live = StoryClusterer(default_settings(window=6 * 3600.0))  # items expire as the stream goes
+    first = decisions(live, stream[:20])
+    live.save_window(file, MARK)
+    whole = file.read_bytes()
+    a, b = list(dict.fromkeys(sid for sid, *_ in first))[-2:]  # two recent stories, still held
+    live.fold(b, a)  # people said "same story": a move
+    assert live._window.changes[-1] == ("move", b, a) and b not in live._window.stories
+    decisions(live, stream[20:30])
+    live.save_window(file, replace(MARK, last_item=60))
+    return live, file, whole, stream
+
+
+def test_a_small_change_is_saved_as_a_journal_and_taken_back_exactly(tmp_path, monkeypatch):
+    live, file, whole, stream = journalled(tmp_path, monkeypatch)
+    assert file.read_bytes() == whole and snapshot.journal_path(file).exists()  # the whole file untouched
+    kinds = {c[0] for c in live._window.changes}
+    assert kinds == {"hold", "move", "expire"}  # every kind of change is in the comparison
+    restored = StoryClusterer(default_settings(window=6 * 3600.0))
+    assert restored.load_window(file, replace(MARK, last_item=60)) == ""
+    assert window_state(restored) == window_state(live)
+    assert decisions(restored, stream[30:]) == decisions(live, stream[30:])
+    # and it goes on from there: the next save adds to the same journal, over the same whole file
+    restored.save_window(file, replace(MARK, last_item=70))
+    again = StoryClusterer(default_settings(window=6 * 3600.0))
+    assert again.load_window(file, replace(MARK, last_item=70)) == ""
+    assert window_state(again) == window_state(live) and file.read_bytes() == whole
+
+
+def test_past_its_share_the_window_is_saved_whole_again(tmp_path, monkeypatch):
+    live, file, whole, _ = journalled(tmp_path, monkeypatch, share=0.05)
+    assert file.read_bytes() != whole and not snapshot.journal_path(file).exists()
+    restored = StoryClusterer(default_settings(window=6 * 3600.0))
+    assert restored.load_window(file, replace(MARK, last_item=60)) == ""
+    assert window_state(restored) == window_state(live)
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ("marker", "the database changed since it was written"),  # items stored after the journal
+    ("stale", "the database changed since it was written"),  # a journal of an older whole window
+    ("damaged", "damaged journal"),
+])
+def test_a_journal_that_is_not_current_is_refused_with_the_reason(tmp_path, monkeypatch, change, why):
+    live, file, _, _ = journalled(tmp_path, monkeypatch)
+    journal, marker = snapshot.journal_path(file), replace(MARK, last_item=60)
+    if change == "marker":
+        marker = replace(MARK, last_item=61)
+    elif change == "stale":
+        old = journal.read_bytes()
+        StoryClusterer(default_settings(window=6 * 3600.0)).save_window(file, replace(MARK, last_item=5))
+        journal.write_bytes(old)
+    elif change == "damaged":
+        journal.write_bytes(journal.read_bytes()[:-40])
+    fresh = StoryClusterer(default_settings(window=6 * 3600.0))
+    assert fresh.load_window(file, marker).startswith(why)
+    assert len(fresh) == 0
+
+
+def test_a_long_run_stops_recording_and_saves_whole(tmp_path, monkeypatch):
+    """A `run` of days would record every item: past its cap the window stops, and writes whole."""
+    monkeypatch.setattr(snapshot, "JOURNAL_SHARE", 100.0)
+    stream, file = items(), tmp_path / snapshot.FILE_NAME
+    live = StoryClusterer(default_settings())
+    decisions(live, stream[:5])
+    live.save_window(file, MARK)
+    live._window.changes_cap = 3
+    decisions(live, stream[5:15])
+    assert live._window.changes is None
+    live.save_window(file, replace(MARK, last_item=60))
+    assert not snapshot.journal_path(file).exists() and live._window.changes == []
+    restored = StoryClusterer(default_settings())
+    assert restored.load_window(file, replace(MARK, last_item=60)) == ""
+    assert window_state(restored) == window_state(live)

@@ -11,6 +11,12 @@ current, and otherwise the window is rebuilt from the store as before:
   writer, a restored backup: all change the marker, so the window is rebuilt.
 Loading accepts only the window's own classes (a restricted unpickler): the file is data, never
 code, even though it sits in the data directory with the database.
+
+A run that changed a small part of a large window writes only what changed since the window was
+last written whole: a journal beside it (story-window.snapshot.journal) of the window's own steps (items held,
+stories moved, items expired), replayed on load through the same code, so the window taken back
+is the one that was saved. The journal names the whole snapshot it follows (that file's marker);
+past JOURNAL_SHARE of the window, the next save is whole again and the journal goes.
 """
 
 from __future__ import annotations
@@ -27,9 +33,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bot.config import StorySettings
+from bot.stories.window import Window
 
 MAGIC = b"wirewatch story window\n"
 FILE_NAME = "story-window.snapshot"
+JOURNAL_MAGIC = b"wirewatch story window journal\n"
+JOURNAL_SHARE = 0.1  # items held since the last whole save, as a share of the window: a replayed
+                     # item costs ~3x a pickled one on load, so past this a whole save is cheaper
+JOURNAL_SLACK = 1000  # changes recorded beyond 2 x JOURNAL_SHARE of the window (an expiry per item)
 # Learned from judgements at run time; they decide joins, not what the window holds.
 _UNSHAPING = ("join_threshold", "related_threshold")
 _ALLOWED = {
@@ -56,22 +67,66 @@ def fingerprint(settings: StorySettings) -> str:
     return digest.hexdigest()
 
 
-def save(path: Path, window: object, settings: StorySettings, marker: Marker) -> None:
-    """Write the window atomically (a crash mid-write leaves the old file or none)."""
-    head = {"fingerprint": fingerprint(settings), "marker": asdict(marker)}
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def save(path: Path, window: Window, settings: StorySettings, marker: Marker) -> None:
+    """Write what changed since the window was last written whole (a journal), or when that is
+    not small or not known, the whole window. Atomic: a crash mid-write leaves the old files."""
+    printed = fingerprint(settings)
+    base = window.changes_since
+    held = sum(1 for c in window.changes or () if c[0] == "hold")
+    if (window.changes is not None and base is not None and held <= JOURNAL_SHARE * max(1, len(window))
+            and _base_marker(path, printed) == base):
+        head = {"fingerprint": printed, "base": base, "marker": asdict(marker)}
+        _write(journal_path(path), JOURNAL_MAGIC, head, window.changes)
+        return
+    _write(path, MAGIC, {"fingerprint": printed, "marker": asdict(marker)}, window)
+    journal_path(path).unlink(missing_ok=True)  # it followed the old whole window
+    _record(window, [], asdict(marker))
+
+
+def _record(window: Window, changes: list[tuple], since: dict | None) -> None:
+    window.record(changes, since, int(2 * JOURNAL_SHARE * len(window)) + JOURNAL_SLACK)
+
+
+def _write(path: Path, magic: bytes, head: dict, payload: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         with tmp.open("wb") as f, _no_collection():  # a tuple per member: 20% of the dump went to collections
-            f.write(MAGIC + json.dumps(head).encode() + b"\n")
-            pickle.dump(window, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(magic + json.dumps(head).encode() + b"\n")
+            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
         raise
 
 
-def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[object | None, str]:
-    """(the window, "") when the snapshot at path is current, else (None, why not)."""
+def _base_marker(path: Path, printed: str) -> dict | None:
+    """The marker of the whole window at path, if that file is there and from this code."""
+    try:
+        with path.open("rb") as f:
+            head = _head(f.read(len(MAGIC)) + f.readline(), MAGIC)
+    except OSError:
+        return None
+    return head.get("marker") if head and head.get("fingerprint") == printed else None
+
+
+def _head(data: bytes, magic: bytes) -> dict | None:
+    """The JSON header after magic, or None."""
+    if not data.startswith(magic):
+        return None
+    try:
+        head = json.loads(data[len(magic) : data.find(b"\n", len(magic))])
+    except ValueError:
+        return None
+    return head if isinstance(head, dict) else None
+
+
+def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[Window | None, str]:
+    """(the window, "") when the snapshot at path, with its journal if any, is current, else
+    (None, why not)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -80,16 +135,47 @@ def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[object | 
         return None, f"unreadable: {exc.strerror}"
     if not data.startswith(MAGIC):
         return None, "not a story window snapshot"
-    head_end = data.find(b"\n", len(MAGIC))
-    try:
-        head = json.loads(data[len(MAGIC) : head_end])
-    except ValueError:
+    head, printed = _head(data, MAGIC), fingerprint(settings)
+    if head is None:
         return None, "damaged header"
-    if head.get("fingerprint") != fingerprint(settings):
+    if head.get("fingerprint") != printed:
         return None, "written by other code or settings"
-    if head.get("marker") != asdict(marker):
+    changes = _journal(path, printed, head.get("marker"), marker)
+    if changes is None and head.get("marker") != asdict(marker):
         return None, "the database changed since it was written"
-    return _unpickle(data[head_end + 1 :])
+    window, why = _unpickle(data[data.find(b"\n", len(MAGIC)) + 1 :])
+    if not isinstance(window, Window) or changes is None:
+        if isinstance(window, Window):
+            _record(window, [], head.get("marker"))
+        return window, why
+    return _replayed(window, changes, head.get("marker"))
+
+
+def _journal(path: Path, printed: str, base: dict | None, marker: Marker) -> bytes | None:
+    """The pickled changes of the journal that follows this whole window up to marker, if any (a
+    journal left from an older whole window, or one that is not current, does not count)."""
+    try:
+        data = journal_path(path).read_bytes()
+    except OSError:
+        return None
+    head = _head(data, JOURNAL_MAGIC)
+    if head is None or head.get("fingerprint") != printed or head.get("base") != base:
+        return None
+    if head.get("marker") != asdict(marker):
+        return None
+    return data[data.find(b"\n", len(JOURNAL_MAGIC)) + 1 :]
+
+
+def _replayed(window: Window, payload: bytes, base: dict | None) -> tuple[Window | None, str]:
+    try:
+        with _no_collection():
+            changes = _Loader(io.BytesIO(payload)).load()
+            window.replay(changes)
+            gc.freeze()
+    except Exception as exc:  # noqa: BLE001 - a damaged journal is a rebuild, never a crash
+        return None, f"damaged journal: {type(exc).__name__}: {exc}"
+    _record(window, changes, base)
+    return window, ""
 
 
 def _unpickle(payload: bytes) -> tuple[object | None, str]:

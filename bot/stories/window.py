@@ -22,6 +22,7 @@ IDF_PRIOR = 20.0  # pseudo-documents: with an empty window every word counts as 
 TERM_SCAN = 20  # newest postings read per term ...
 SCAN_BUDGET = 200  # ... and in all, strongest terms first: the per-item cost cap
 MAX_MEMBERS = 16  # items compared in full with a new one
+_UNSAVED = ("changes", "changes_since", "changes_cap")  # what changed since the window was saved
 
 
 class Window:
@@ -39,6 +40,23 @@ class Window:
         self._heap: list[Member] = []
         self._seq = 0
         self._identity_floor = 0  # identity keys kept at the last sweep
+        # What changed since the window was last written whole, as replayable steps (snapshot.py
+        # writes these instead of the whole window); None: not recorded, the next save is whole.
+        self.changes: list[tuple] | None = None
+        self.changes_since: dict | None = None  # the marker of the whole window they follow
+        self.changes_cap = 0  # past this many, recording stops (a long run): the next save is whole
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in _UNSAVED}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.changes = self.changes_since = None
+        self.changes_cap = 0
+
+    def record(self, changes: list[tuple], since: dict, cap: int) -> None:
+        """Record changes from here on, after these, following the whole window saved at since."""
+        self.changes, self.changes_since, self.changes_cap = changes, since, cap
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -85,10 +103,15 @@ class Window:
         for ident in identities:
             self.identity[identity_hash(ident)] = member
         member.story.change(member, 1)
+        if self.changes is not None:  # the member as held, its story by id (the object may move on)
+            state = member.__getstate__()
+            self._changed(("hold", (*state[:3], member.story.id, *state[4:]), identities))
 
     def move(self, story_id: str, into: str) -> int:
         """Move every held member of one story into another (people said they are one story, or a
         late fold found it); how many moved."""
+        if self.changes is not None:
+            self._changed(("move", story_id, into))
         source = self.stories.pop(story_id, None)
         if source is None or story_id == into:
             if source is not None:
@@ -104,13 +127,37 @@ class Window:
 
     def expire(self, cutoff: float) -> None:
         """Forget every item older than cutoff, and stories left with no items."""
+        changed = bool(self._heap) and self._heap[0].time < cutoff
         while self._heap and self._heap[0].time < cutoff:
             self._drop(heapq.heappop(self._heap))
         # Expired holders linger until the table grows by half since its last sweep: a sweep costs
         # the table's size, so this keeps it O(1) per item and the table within 1.5x the live keys.
         if len(self.identity) > self._identity_floor * 3 // 2 + 1000:
             self.identity = {k: m for k, m in self.identity.items() if m.alive}
-            self._identity_floor = len(self.identity)
+            self._identity_floor, changed = len(self.identity), True
+        if changed and self.changes is not None:  # one per item is called; few change anything
+            self._changed(("expire", cutoff))
+
+    def _changed(self, change: tuple) -> None:
+        self.changes.append(change)
+        if len(self.changes) > self.changes_cap:
+            self.changes = None
+
+    def replay(self, changes: list[tuple]) -> None:
+        """Apply recorded changes (from `changes` of a window that started as this one)."""
+        for change in changes:
+            if change[0] == "hold":
+                state, identities = change[1], change[2]
+                member = Member.__new__(Member)
+                member.__setstate__(state)
+                member.story = self.story(state[3])
+                self.hold(member, identities)
+            elif change[0] == "move":
+                self.move(change[1], change[2])
+            elif change[0] == "expire":
+                self.expire(change[1])
+            else:
+                raise ValueError(f"not a window change: {change[0]!r}")
 
     def _drop(self, member: Member) -> None:
         member.alive = False  # first: its own postings count it as dead below
