@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import StorySettings
-from bot.stories.features import ItemFeatures, sketch_similarity
+from bot.stories.features import CALENDAR, ItemFeatures, sketch_similarity
 from bot.stories.held import Member, Story
 
 YEAR_WEIGHT = 1.5  # on top of name_weight: a year dates an event
@@ -27,6 +27,7 @@ ONLY_NAMES = "only names shared"
 NO_TITLE_WORD = "titles share no word"
 ONE_TITLE_WORD = "one title word shared"
 ONE_WORD = "one common word shared"
+ONLY_DATES = "only dates shared"
 TITLE_DOUBTS = (NO_TITLE_WORD, ONE_TITLE_WORD)  # then only the title's words count
 
 
@@ -131,7 +132,9 @@ def rate(cand: Candidate, item: Probe, s: StorySettings) -> Candidate:
     else:  # a one-item story's profile is its item: the similarity already measured
         profile = cand.best if story.only is cand.closest else story.cosine(item.vec)
         words = s.centroid_weight * profile + (1.0 - s.centroid_weight) * cand.best
-    if cand.doubt:
+    if cand.doubt == ONLY_DATES:  # no word of who or what: no evidence at all
+        words = 0.0
+    elif cand.doubt:
         words *= s.conflict_penalty
     cand.score = words / (1.0 + cand.gap / s.time_scale)
     if cand.copy >= s.copy_threshold and cand.copy > cand.score:
@@ -142,6 +145,8 @@ def rate(cand: Candidate, item: Probe, s: StorySettings) -> Candidate:
 def doubt(item: Probe, cand: Candidate) -> str:
     """Why the shared words are weak evidence of one event here ("" when they are not)."""
     story = cand.story
+    if dates_only(item, story):
+        return ONLY_DATES
     if other_protagonists(item, story):
         return OTHER_NAMES
     if names_only(item, story):
@@ -169,6 +174,17 @@ def other_protagonists(item: Probe, story: Story) -> bool:
     if not item.leads or story.has_any(item.leads):
         return False
     return any(t not in item.tf for t in story.top_names(STORY_NAMES))
+
+
+def is_date(term: str) -> bool:
+    """A year, a month or weekday, a day of the month: when, in any story of the time."""
+    return is_year(term) or term in CALENDAR or (term.isdigit() and len(term) <= 2)
+
+
+def dates_only(item: Probe, story: Story) -> bool:
+    """Every term the item shares with the story says when, none who or what ("March 11, 2014")."""
+    shared = story.common(item.vec, len(item.vec))
+    return bool(shared) and all(map(is_date, shared))
 
 
 def names_only(item: Probe, story: Story) -> bool:
