@@ -13,10 +13,11 @@ Loading accepts only the window's own classes (a restricted unpickler): the file
 code, even though it sits in the data directory with the database.
 
 A run that changed a small part of a large window writes only what changed since the window was
-last written whole: a journal beside it (story-window.snapshot.journal) of the window's own steps (items held,
-stories moved, items expired), replayed on load through the same code, so the window taken back
-is the one that was saved. The journal names the whole snapshot it follows (that file's marker);
-past JOURNAL_SHARE of the window, the next save is whole again and the journal goes.
+last written whole: a journal beside it (story-window.snapshot.journal) of the window's own
+steps (items held, stories moved, items expired), replayed on load through the same code, so the
+window taken back is the one that was saved. The journal names the whole snapshot it follows
+(that file's marker); past JOURNAL_SHARE of the window the next save is whole again, and the
+journal goes.
 """
 
 from __future__ import annotations
