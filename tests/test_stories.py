@@ -538,3 +538,17 @@ def test_an_item_that_shares_only_dates_with_a_story_does_not_join_it():
     dateline = clusterer.assign(item("d", "March 11, 2014, 8:57 pm", hours=2))
     assert dateline.action is not StoryAction.JOIN and dateline.story_id != story.story_id
     assert "only dates shared" in " ".join(dateline.why)
+
+
+def test_a_storys_top_names_do_not_depend_on_what_was_asked_before():
+    """The cache answered top_names(3) with one name after a top_names(1): a restored window,
+    whose caches start empty, then decided otherwise than the live one."""
+    from bot.stories.held import Story
+    clusterer = warmed()
+    a = clusterer.assign(item("a", "Ankara court frees Demirtas and Yuksekdag", hours=1))
+    clusterer.assign(item("b", "Ankara court frees Yuksekdag and Demirtas, lawyers say", hours=1.1))
+    story: Story = clusterer._window.stories[a.story_id]
+    fresh = list(story.top_names(3))
+    story._top = None
+    story.top_names(1)
+    assert story.top_names(3) == fresh and len(fresh) >= 2

@@ -3,6 +3,7 @@ exactly as the live window would have; anything else rebuilds it from the store.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -222,9 +223,12 @@ def test_a_journal_that_is_not_current_is_refused_with_the_reason(tmp_path, monk
         journal.write_bytes(old)
     elif change == "damaged":
         journal.write_bytes(journal.read_bytes()[:-40])
-    fresh = StoryClusterer(default_settings(window=6 * 3600.0))
-    assert fresh.load_window(file, marker).startswith(why)
-    assert len(fresh) == 0
+    fresh, frozen = StoryClusterer(default_settings(window=6 * 3600.0)), gc.get_freeze_count()
+    got = fresh.load_window(file, marker)
+    assert got.startswith(why) and len(fresh) == 0
+    assert gc.get_freeze_count() == frozen  # the window it gave up on is not kept frozen
+    if change == "damaged":
+        assert journal.name in got  # which file
 
 
 def test_a_long_run_stops_recording_and_saves_whole(tmp_path, monkeypatch):

@@ -210,7 +210,8 @@ class Story:
 
     def top_names(self, n: int) -> list[str]:
         """The n names most members lead with, the heaviest first (cached until a change)."""
-        if self._top is None or len(self._top) < n <= len(self.leads):
+        # a pure cache: recomputed when it holds fewer names than asked and than there are
+        if self._top is None or len(self._top) < min(n, len(self.leads)):
             if self.only is not None:
                 self._top = list(self.only.marked(self.only.leads))
             else:

@@ -87,7 +87,10 @@ def save(path: Path, window: Window, settings: StorySettings, marker: Marker) ->
         _write(journal_path(path), JOURNAL_MAGIC, head, window.changes)
         return
     _write(path, MAGIC, {"fingerprint": printed, "marker": asdict(marker)}, window)
-    journal_path(path).unlink(missing_ok=True)  # it followed the old whole window
+    try:
+        journal_path(path).unlink(missing_ok=True)
+    except OSError:
+        pass  # it follows the old whole window's marker: a load ignores it
     _record(window, [], asdict(marker))
 
 
@@ -148,11 +151,13 @@ def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[Window | 
     if changes is None and head.get("marker") != asdict(marker):
         return None, "the database changed since it was written"
     window, why = _unpickle(data[data.find(b"\n", len(MAGIC)) + 1 :])
-    if not isinstance(window, Window) or changes is None:
-        if isinstance(window, Window):
-            _record(window, [], head.get("marker"))
-        return window, why
-    return _replayed(window, changes, head.get("marker"))
+    if isinstance(window, Window) and changes is not None:
+        window, why = _replayed(window, changes, head.get("marker"), journal_path(path).name)
+    elif isinstance(window, Window):
+        _record(window, [], head.get("marker"))
+    if window is not None:
+        gc.freeze()  # long-lived (see bot/heap.py): else the first collection after this scans all of it
+    return window, why
 
 
 def _journal(path: Path, printed: str, base: dict | None, marker: Marker) -> bytes | None:
@@ -170,14 +175,13 @@ def _journal(path: Path, printed: str, base: dict | None, marker: Marker) -> byt
     return data[data.find(b"\n", len(JOURNAL_MAGIC)) + 1 :]
 
 
-def _replayed(window: Window, payload: bytes, base: dict | None) -> tuple[Window | None, str]:
+def _replayed(window: Window, payload: bytes, base: dict | None, name: str) -> tuple[Window | None, str]:
     try:
         with _no_collection():
             changes = _Loader(io.BytesIO(payload)).load()
             window.replay(changes)
-            gc.freeze()
     except Exception as exc:  # noqa: BLE001 - a damaged journal is a rebuild, never a crash
-        return None, f"damaged journal: {type(exc).__name__}: {exc}"
+        return None, f"damaged journal ({name}): {type(exc).__name__}: {exc}"
     _record(window, changes, base)
     return window, ""
 
@@ -185,9 +189,7 @@ def _replayed(window: Window, payload: bytes, base: dict | None) -> tuple[Window
 def _unpickle(payload: bytes) -> tuple[object | None, str]:
     try:
         with _no_collection():  # hundreds of thousands of new objects: no collection passes while they arrive
-            window = _Loader(io.BytesIO(payload)).load()
-            gc.freeze()  # long-lived (see bot/heap.py): else the first collection after this scans all of it
-            return window, ""
+            return _Loader(io.BytesIO(payload)).load(), ""
     except Exception as exc:  # noqa: BLE001 - a damaged file is a rebuild, never a crash
         return None, f"damaged: {type(exc).__name__}: {exc}"
 

@@ -145,7 +145,7 @@ class Window:
 
     def replay(self, changes: list[tuple]) -> None:
         """Apply recorded changes (from `changes` of a window that started as this one)."""
-        for change in changes:
+        for n, change in enumerate(changes):
             if change[0] == "hold":
                 state, identities = change[1], change[2]
                 member = Member.__new__(Member)
@@ -157,7 +157,7 @@ class Window:
             elif change[0] == "expire":
                 self.expire(change[1])
             else:
-                raise ValueError(f"not a window change: {change[0]!r}")
+                raise ValueError(f"change {n}: not a window change: {change[0]!r}")
 
     def _drop(self, member: Member) -> None:
         member.alive = False  # first: its own postings count it as dead below
