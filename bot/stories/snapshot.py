@@ -29,7 +29,7 @@ import json
 import os
 import pickle
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -87,10 +87,8 @@ def save(path: Path, window: Window, settings: StorySettings, marker: Marker) ->
         _write(journal_path(path), JOURNAL_MAGIC, head, window.changes)
         return
     _write(path, MAGIC, {"fingerprint": printed, "marker": asdict(marker)}, window)
-    try:
+    with suppress(OSError):  # left behind, it follows the old whole window's marker: a load ignores it
         journal_path(path).unlink(missing_ok=True)
-    except OSError:
-        pass  # it follows the old whole window's marker: a load ignores it
     _record(window, [], asdict(marker))
 
 
