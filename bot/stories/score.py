@@ -48,6 +48,8 @@ class Probe:
     actions: int = 0  # what the title and lead say happened (features.ACTION_BITS, FURTHER)
     years: int = 0  # the years it names (features.year_bits)
     days: int = 0  # the weekdays its title and dateline name (features.day_bits)
+    dates: frozenset[str] = frozenset()  # vector terms that say when (is_date) ...
+    undated: frozenset[str] = frozenset()  # ... and the others
 
 
 def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
@@ -56,8 +58,10 @@ def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
     common = frozenset(t for t in features.tf if t not in names)
     leads = frozenset(lead_names(vec, names)[:CONFLICT_NAMES])
     title_names = tuple(t for t in vec if t in names and t in features.heads)
+    dates = frozenset(filter(is_date, vec))
     return Probe(vec, features.tf, features.heads, features.length, names, leads, common,
-                 features.sketch, time, title_names, features.actions, features.years, features.days)
+                 features.sketch, time, title_names, features.actions, features.years, features.days,
+                 dates, frozenset(vec.keys() - dates))
 
 
 @dataclass
@@ -183,8 +187,7 @@ def is_date(term: str) -> bool:
 
 def dates_only(item: Probe, story: Story) -> bool:
     """Every term the item shares with the story says when, none who or what ("March 11, 2014")."""
-    shared = story.common(item.vec, len(item.vec))
-    return bool(shared) and all(map(is_date, shared))
+    return bool(item.dates) and not story.has_any(item.undated) and story.has_any(item.dates)
 
 
 def names_only(item: Probe, story: Story) -> bool:
