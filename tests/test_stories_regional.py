@@ -67,6 +67,16 @@ REGIONAL_3 = REGIONAL.with_name("stories-regional-3.jsonl")
 # Left by the blind set, measured 2026-12-03 (hidden 0.6 / 0.4 per re-timed order, seeds 0 / 100):
 # a second blast hours after the first in the same city, whose report tells of the first; the same
 # governor opening a hospital and sacking a police chief in one town, confident above 2.0.
+def hides_only(path: Path, known: set[str], orders: int) -> None:
+    """A blind set hides nothing in published order, and over re-timed orders only the named
+    events: so that nothing else starts to be hidden."""
+    items, gold = regional(path)
+    assert eval_clusters(items, gold, default_settings()).hidden == ()
+    report = eval_orders(items, gold, default_settings(), orders=orders, seed=0, retime=True)
+    hidden = {h.gold for r in report.reports for h in r.hidden}
+    assert hidden <= known, report.worst.format_text()
+
+
 KNOWN_BLIND = {"raqqa-morning-motorbike-bomb", "raqqa-evening-checkpoint-blast",
                "talafar-hospital-opening", "talafar-police-chief-sacked"}
 
@@ -74,11 +84,7 @@ KNOWN_BLIND = {"raqqa-morning-motorbike-bomb", "raqqa-evening-checkpoint-blast",
 def test_the_blind_regional_set_hides_only_the_known_pairs():
     """Written by someone who had not read the clusterer (Raqqa, Tal Afar, Sulaymaniyah, Idlib,
     Deir ez-Zor, Diyala): what it hides is named, so that nothing else starts to be."""
-    items, gold = regional(REGIONAL_3)
-    assert eval_clusters(items, gold, default_settings()).hidden == ()
-    report = eval_orders(items, gold, default_settings(), orders=8, seed=0, retime=True)
-    hidden = {h.gold for r in report.reports for h in r.hidden}
-    assert hidden <= KNOWN_BLIND, report.worst.format_text()
+    hides_only(REGIONAL_3, KNOWN_BLIND, orders=8)
 
 
 REGIONAL_4 = REGIONAL.with_name("stories-regional-4.jsonl")
@@ -94,11 +100,7 @@ KNOWN_BLIND_4 = {"aleppo-derby-result", "aleppo-stadium-attack", "hasakah-prison
 def test_the_fourth_regional_set_hides_only_the_known_pairs():
     """Baghdad, Basra, Anbar, Hasakah, Qamishli, Daraa, Homs, Aleppo; written by someone who had
     read neither the clusterer nor the other sets."""
-    items, gold = regional(REGIONAL_4)
-    assert eval_clusters(items, gold, default_settings()).hidden == ()
-    report = eval_orders(items, gold, default_settings(), orders=8, seed=0, retime=True)
-    hidden = {h.gold for r in report.reports for h in r.hidden}
-    assert hidden <= KNOWN_BLIND_4, report.worst.format_text()
+    hides_only(REGIONAL_4, KNOWN_BLIND_4, orders=8)
 
 
 REGIONAL_5 = REGIONAL.with_name("stories-regional-5.jsonl")
@@ -110,8 +112,4 @@ KNOWN_BLIND_5 = {"duhok-election-result-protests"}
 
 
 def test_the_fifth_regional_set_hides_only_the_known_event():
-    items, gold = regional(REGIONAL_5)
-    assert eval_clusters(items, gold, default_settings()).hidden == ()
-    report = eval_orders(items, gold, default_settings(), orders=24, seed=0, retime=True)
-    hidden = {h.gold for r in report.reports for h in r.hidden}
-    assert hidden <= KNOWN_BLIND_5, report.worst.format_text()
+    hides_only(REGIONAL_5, KNOWN_BLIND_5, orders=24)
