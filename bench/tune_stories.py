@@ -119,6 +119,7 @@ def score(name: str, settings: StorySettings) -> dict:
             "worstP": report.worst.bcubed.precision,
             "hidden": statistics.fmean(len(r.hidden) for r in reports),
             "most": max(len(r.hidden) for r in reports),
+            "never": statistics.fmean(r.never for r in reports),
             "split": statistics.fmean(r.split_events for r in reports),
             "related": statistics.fmean(r.related for r in reports),
             "us": statistics.fmean(r.us_per_item for r in reports)}
@@ -127,7 +128,7 @@ def score(name: str, settings: StorySettings) -> dict:
 def show(name: str, s: dict) -> str:
     return (f"{NAMES.get(name, name):10} P {s['P']:.3f} R {s['R']:.3f} F1 {s['F1']:.3f} "
             f"(worst {s['worst']:.3f}, P {s['worstP']:.3f})  per order: hidden {s['hidden']:.1f} "
-            f"(most {s['most']}) split {s['split']:.1f} related {s['related']:.1f}  {s['us']:.0f} us/item")
+            f"(most {s['most']}, never alerted {s['never']:.1f}) split {s['split']:.1f} related {s['related']:.1f}  {s['us']:.0f} us/item")
 
 
 def rank(results: list, side: str, uci: str) -> list:

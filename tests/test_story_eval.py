@@ -140,6 +140,21 @@ def test_hidden_and_split_events_are_counted_in_stream_order():
     assert hidden_events(items, decisions, ["g1", "g1", "g1"]) == []
 
 
+@pytest.mark.parametrize(("later", "never"), [
+    (StoryAction.JOIN, True),  # every report of g2 joined g1's story: no alert ever told of it
+    (StoryAction.NEW, False),  # a later report started its own story: alerted, late
+    (StoryAction.RELATED, False),  # ... or one shown as related: alerted too
+])
+def test_a_hidden_event_is_never_alerted_only_when_no_report_of_it_started_a_story(later, never):
+    items = [headline("a", "Dam burst floods valley villages in Karnali province", 0),
+             headline("b", "Chess prodigy, 12, wins national title in Vilnius", 1),
+             headline("c", "Vilnius chess title goes to a 12-year-old", 2)]
+    decisions = [StoryDecision("s1", StoryAction.NEW), StoryDecision("s1", StoryAction.JOIN),
+                 StoryDecision("s1" if later is StoryAction.JOIN else "s2", later)]
+    hidden = hidden_events(items, decisions, ["g1", "g2", "g2"])
+    assert [(h.gold, h.never) for h in hidden] == [("g2", never)]
+
+
 def test_report_counts_hidden_split_and_extra_stories():
     items = [headline("a1", "Dam burst floods valley villages in Karnali province", 0),
              headline("a2", "Karnali dam burst: valley villages flooded, dozens missing", 1),

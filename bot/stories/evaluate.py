@@ -3,7 +3,9 @@
 Items stream in `published` order (stable: undated items keep their place in the given order).
 The clusterer sees no labels. Besides B-cubed and pairwise scores, a report counts what an
 analyst would feel: *hidden events* (the first item of a gold story that joined an existing story:
-an alert nobody got) and *split events* (gold stories spread over several stories: duplicates).
+an alert nobody got when the event broke; `never` when no later report of it started a story
+either, so no alert ever told of it) and *split events* (gold stories spread over several
+stories: duplicates).
 
 Honest protocols (README "Evaluating story clustering"): `orders` scores several shuffled orders,
 and `retime` interleaves the gold stories as news arrives, so that neither the file order nor
@@ -41,6 +43,7 @@ class Hidden:
     gold: str
     title: str
     joined: str  # title of the first item of the story it joined
+    never: bool = False  # no report of the event started a story: it was never alerted
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,15 @@ class ClusterReport:
     splits: tuple[Mix, ...]  # gold stories spread over predicted stories
     us_per_item: float  # CPU time
 
+    @property
+    def never(self) -> int:
+        """Hidden events that no alert ever told of."""
+        return sum(h.never for h in self.hidden)
+
     def summary_line(self) -> str:
         b = self.bcubed
         return (f"B-cubed P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}   "
-                f"hidden events {len(self.hidden)}   split events {self.split_events} "
+                f"hidden events {len(self.hidden)} ({self.never} never alerted)   split events {self.split_events} "
                 f"(+{self.extra_stories} stories)   related {self.related} ({self.related_right} right)")
 
     def format_text(self) -> str:
@@ -75,7 +83,8 @@ class ClusterReport:
             f"predicted stories {self.predicted_clusters}",
             f"B-cubed   precision {b.precision:.3f}   recall {b.recall:.3f}   F1 {b.f1:.3f}",
             f"pairwise  precision {p.precision:.3f}   recall {p.recall:.3f}   F1 {p.f1:.3f}",
-            f"hidden events {len(self.hidden)} (first item of a gold story joined another story)",
+            f"hidden events {len(self.hidden)} (first item of a gold story joined another story; "
+            f"{self.never} never alerted: no later report of the event started a story)",
             f"split events  {self.split_events} (gold stories over several stories; "
             f"{self.extra_stories} extra stories)",
             f"related       {self.related} new stories shown as related "
@@ -85,7 +94,7 @@ class ClusterReport:
         if self.hidden:
             lines += ["", "hidden events:"]
             lines += [f"  {h.gold}: {_clip(h.title, 60)}  ->  joined: {_clip(h.joined, 50)}"
-                      for h in self.hidden[:10]]
+                      f"{'  (never alerted)' if h.never else ''}" for h in self.hidden[:10]]
         lines += _format_mixes("worst merges (one predicted story, several gold stories)",
                                self.merges, "gold")
         lines += _format_mixes("worst splits (one gold story, several predicted stories)",
@@ -114,11 +123,12 @@ class OrdersReport:
         how = "re-timed" if self.retimed else "shuffled"
         lines = [f"order {i}: {r.summary_line()}" for i, r in enumerate(self.reports)]
         m, hidden = self.mean, [len(r.hidden) for r in self.reports]
+        never = statistics.fmean(r.never for r in self.reports)
         lines += [
             "",
             f"mean of {len(self.reports)} {how} orders: B-cubed P {m.precision:.3f} "
             f"R {m.recall:.3f} F1 {m.f1:.3f}   hidden events {statistics.fmean(hidden):.1f} "
-            f"(most {max(hidden)})   split events "
+            f"(most {max(hidden)}; never alerted {never:.1f})   split events "
             f"{statistics.fmean(r.split_events for r in self.reports):.1f}",
             f"worst order: {self.worst.summary_line()}",
             "",
@@ -219,8 +229,10 @@ def _story_gold(items: Sequence[Item], pred: Sequence[str], gold: Sequence[str])
 
 def hidden_events(items: Sequence[Item], decisions: Sequence[StoryDecision],
                   gold: Sequence[str]) -> list[Hidden]:
-    """First items (in stream order) of gold stories that joined an existing story."""
+    """First items (in stream order) of gold stories that joined an existing story; never: no
+    item of that gold story started one (each item that does is an alert)."""
     seen: set[str] = set()
+    alerted = {g for g, d in zip(gold, decisions, strict=True) if d.action is not StoryAction.JOIN}
     first_title: dict[str, str] = {}
     out = []
     for i in in_time_order(items):
@@ -230,7 +242,7 @@ def hidden_events(items: Sequence[Item], decisions: Sequence[StoryDecision],
             continue
         seen.add(gold[i])
         if d.action is StoryAction.JOIN:
-            out.append(Hidden(gold[i], items[i].title, first_title[d.story_id]))
+            out.append(Hidden(gold[i], items[i].title, first_title[d.story_id], gold[i] not in alerted))
     return out
 
 
