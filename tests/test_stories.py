@@ -510,6 +510,21 @@ def test_the_reasons_are_the_same_in_every_process():
     assert "other names: haditha, hit vs ramadi" in seen.pop()
 
 
+def test_a_title_telling_of_a_second_blast_is_shown_beside_the_first_up_to_its_bar():
+    """The second car bomb of the day, hours after the first at the same checkpoint: close enough
+    that the weak contradictions' bar (1.5) would let it join, under the further one's own."""
+    clusterer = warmed()
+    clusterer.assign(item("r1", "Car bomb kills three at Raqqa checkpoint",
+                          "A car bomb exploded at a Kurdish security checkpoint on the western edge of Raqqa "
+                          "on Tuesday, killing three Asayish members, officials said."))
+    second = clusterer.assign(item("r2", "Second car bomb hits Raqqa checkpoint, three dead",
+                                   "A second car bomb exploded at a security checkpoint in Raqqa on Tuesday "
+                                   "evening, killing three Asayish members, officials said.", hours=6))
+    assert second.action is StoryAction.RELATED, second.why
+    assert decide.OUTWEIGHED["titles"] <= second.score < decide.OUTWEIGHED["further"]
+    assert "the title tells of a further one, the story's never did" in second.why
+
+
 def test_a_late_fold_keeps_a_further_one_apart():
     """The second blast was kept out of the first's story on arrival; a later report of both must
     not fold the two stories into one (decide.story_contradictions)."""
