@@ -183,7 +183,9 @@ def test_outbox_retry_and_sent(store):
     assert len(store.pending(["tg:5"], NOW + timedelta(seconds=30))) == 1
     store.mark_sent(tg.id, NOW, "777")
     assert store.sent_ref("tg:5", "s1") == "777"
-    assert store.counts(NOW - timedelta(hours=1))["pending"] == 1
+    counts = store.counts(NOW - timedelta(hours=1))
+    assert counts["pending"] == 1 and counts["alerts_sent"] == 1  # sent_at stored as a time
+    assert store.counts(NOW + timedelta(seconds=1))["alerts_sent"] == 0
 
 
 def test_migration_adds_the_chat_language_columns(tmp_path):
