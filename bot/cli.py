@@ -11,7 +11,7 @@ import sys
 
 from bot import __version__
 from bot.errors import WirewatchError
-from bot.process import EXIT_INPUT, EXIT_OK
+from bot.process import EXIT_INPUT, EXIT_OK, EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,12 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev = command("eval", "score story clustering (or topic matching) against labelled JSONL")
     ev.add_argument("what", choices=["clusters", "topics"], help="what to evaluate")
     ev.add_argument("--input", metavar="F.jsonl", required=True)
-    ev.add_argument("--train-size", metavar="N", type=int, default=200,
+    ev.add_argument("--train-size", metavar="N", type=_count,
                     help="topics: train on N random labelled items, score the rest (default 200)")
     ev.add_argument("--curve", action="store_true", help="topics: learning curve at N = 20, 50, 200, 1000")
     ev.add_argument("--seed", type=int, default=0,
                     help="seed of the random training sample (topics) or of the orders (clusters)")
-    ev.add_argument("--orders", metavar="N", type=int, default=0,
+    ev.add_argument("--orders", metavar="N", type=_count,
                     help="clusters: score N shuffled orders (seeds S..S+N-1), print the mean and the worst")
     ev.add_argument("--retime", action="store_true",
                     help="clusters: interleave the gold stories as news arrives (new times; see README)")
@@ -71,8 +71,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _count(text: str) -> int:
+    """A count given on the command line: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+# Options of one `eval` kind that the other would ignore: given there, a usage error.
+_EVAL_ONLY = {"clusters": (("orders", "--orders"), ("retime", "--retime")),
+              "topics": (("train_size", "--train-size"), ("curve", "--curve"))}
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What argparse cannot see: an option given to a command kind that does not use it."""
+    if args.command != "eval":
+        return None
+    for kind, options in _EVAL_ONLY.items():
+        given = [flag for name, flag in options if getattr(args, name) not in (None, False)]
+        if given and args.what != kind:
+            return f"{', '.join(given)} applies to `eval {kind}` only"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = usage_problem(args)
+    if problem:
+        print(f"wirewatch {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from bot import commands  # after parsing, so --help stays fast
 
     handler = getattr(commands, f"cmd_{args.command}")

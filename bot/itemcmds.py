@@ -10,6 +10,8 @@ import sys
 from bot.process import EXIT_OK, config_path, now_utc
 from bot.runtime import load_runtime
 
+DEFAULT_TRAIN = 200  # eval topics: labelled items trained on when --train-size is not given
+
 
 def cmd_match(args: argparse.Namespace) -> int:
     """Which topics match a text (human output) or JSONL items (JSONL output)."""
@@ -53,9 +55,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     missing = next((r for r in records if r.story is None), None)
     if missing:
         raise InputError(f"{args.input}: item {missing.id} has no 'story' (gold story id) to score against")
+    if not records:
+        raise InputError(f"{args.input}: no items to score")
     items, gold = [r.item for r in records], [r.story for r in records]
-    if args.orders < 0:
-        raise InputError(f"--orders must be 1 or more, not {args.orders}")
     if args.orders or args.retime:
         print(eval_orders(items, gold, rt.config.stories, args.orders or 1, args.seed, args.retime).format_text())
     else:
@@ -76,7 +78,7 @@ def _eval_topics(args: argparse.Namespace) -> int:
     if len(unknown) == len({n for r in records for n in r.labels}):
         raise InputError(f"{args.input}: no label names a topic of {rt.config.bot.rules_dir} "
                          f"(labels: {', '.join(sorted(unknown)[:8]) or 'none'})")
-    sizes = [n for n in CURVE if n < len(records)] if args.curve else [args.train_size]
+    sizes = [n for n in CURVE if n < len(records)] if args.curve else [args.train_size or DEFAULT_TRAIN]
     if not sizes or sizes[0] < 1 or sizes[0] >= len(records):
         raise InputError(f"--train-size must be from 1 to {len(records) - 1} for {len(records)} items")
     results = [row for n in sizes for row in eval_topics(records, topics, n, args.seed)]

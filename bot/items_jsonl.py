@@ -8,10 +8,12 @@ A record with only `text` gets its summary from the text's start, as a feed item
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from bot.errors import InputError
 from bot.ingest.htmltext import html_to_text
@@ -31,17 +33,30 @@ class ItemRecord:
     story: str | None = None
 
 
-def read_items(path: str | Path) -> Iterator[ItemRecord]:
-    """Yield records in file order; a bad line raises InputError naming the file and line."""
+def read_items(path: str | Path, stdin: TextIO | None = None) -> Iterator[ItemRecord]:
+    """Yield records in file order ("-": from stdin); a bad line raises InputError naming the
+    file and line, and so does an id that an earlier line had (its decisions would be ambiguous)."""
+    if str(path) == "-":
+        yield from _records(stdin or sys.stdin, "<stdin>")
+        return
     path = Path(path)
     try:
         f = path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     with f:
-        for number, line in enumerate(f, 1):
-            if line.strip():
-                yield _record(line, f"{path}:{number}")
+        yield from _records(f, str(path))
+
+
+def _records(lines: Iterable[str], name: str) -> Iterator[ItemRecord]:
+    first: dict[str, int] = {}  # id -> the line that had it
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            record = _record(line, f"{name}:{number}")
+            seen = first.setdefault(record.id, number)
+            if seen != number:
+                raise InputError(f"{name}:{number}: id {record.id!r} repeats line {seen}")
+            yield record
 
 
 def _record(line: str, where: str) -> ItemRecord:

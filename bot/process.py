@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-EXIT_OK, EXIT_INPUT = 0, 1  # and 2 for usage errors, which argparse exits with itself
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2  # 2 as argparse exits for usage errors
 
 
 def setup_logging(level: str) -> None:

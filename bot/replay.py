@@ -17,6 +17,8 @@ def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryCluster
     story a new story was judged possibly the same as (its alert is threaded under that one's).
     `folded` lists the stories this item showed to be `story` (a late fold: their items, listed
     earlier under their own ids, belong to `story` from here on; their alerts had gone out).
+    `why` says what the story decision rests on, as /why does in Telegram; each topic's `why`
+    what matched, as `match` does.
     """
     alerted: set[str] = set()
     for record in sorted(records, key=lambda r: r.item.published):
@@ -27,6 +29,6 @@ def replay_lines(records: Sequence[ItemRecord], matcher, clusterer: StoryCluster
             alerted.add(decision.story_id)
         else:
             action = "merge" if decision.action is StoryAction.JOIN else "none"
-        topics = [{"topic": m.topic, "score": round(m.score, 4)} for m in found]
+        topics = [{"topic": m.topic, "score": round(m.score, 4), "why": list(m.why)} for m in found]
         yield {"id": record.id, "topics": topics, "story": decision.story_id, "action": action,
-               "related": decision.related, "folded": list(decision.folded)}
+               "related": decision.related, "folded": list(decision.folded), "why": list(decision.why)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -127,7 +128,27 @@ def test_replay_writes_one_decision_per_item_in_time_order(write_config, tmp_pat
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["id"], x["action"]) for x in lines] == [("w1", "alert"), ("f", "none"), ("w2", "merge"), ("late", "alert")]
     assert lines[0]["story"] == lines[2]["story"] != lines[3]["story"]
-    assert set(lines[0]) == {"id", "topics", "story", "action", "related", "folded"} and lines[0]["topics"] == [{"topic": "anbar", "score": 1.0}]
+    assert set(lines[0]) == {"id", "topics", "story", "action", "related", "folded", "why"}
+    assert lines[0]["topics"] == [{"topic": "anbar", "score": 1.0, "why": ["anbar"]}]
+    assert lines[2]["why"][0].startswith("words ") and any(w.startswith("confidence ") for w in lines[2]["why"])
+
+
+def test_replay_reads_standard_input(write_config, monkeypatch, capsys):
+    """`wirewatch fetch feed.xml | wirewatch replay --input -`"""
+    path = write_config("", rules={"anbar": ANBAR})
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(json.dumps(i) + "\n" for i in STORY_ITEMS)))
+    assert main(["replay", "-c", str(path), "--input", "-"]) == 0
+    assert [json.loads(x)["id"] for x in capsys.readouterr().out.splitlines()] == ["w1", "f", "w2", "late"]
+
+
+def test_an_id_given_twice_is_refused_naming_both_lines(write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps(STORY_ITEMS[0]) + "\n" + json.dumps(STORY_ITEMS[1]) + "\n"
+                     + json.dumps({**STORY_ITEMS[3], "id": "late"}) + "\n")
+    assert main(["replay", "-c", str(path), "--input", str(items)]) == 1
+    captured = capsys.readouterr()
+    assert f"{items}:3: id 'late' repeats line 1" in captured.err and captured.out == ""
 
 
 def test_replay_bad_input_writes_nothing(write_config, tmp_path):
@@ -156,6 +177,32 @@ def test_eval_clusters_scores_orders_and_retimes(write_config, tmp_path, capsys)
     assert "mean of 3 shuffled orders" in out and "worst order:" in out and "hidden events" in out
     assert main(["eval", "clusters", "-c", str(path), "--input", str(items), "--retime"]) == 0
     assert "mean of 1 re-timed orders" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["clusters", "--orders", "0"], "--orders: must be 1 or more, not 0"),
+    (["clusters", "--orders", "x"], "--orders: not a whole number: 'x'"),
+    (["clusters", "--curve"], "--curve applies to `eval topics` only"),
+    (["clusters", "--train-size", "50"], "--train-size applies to `eval topics` only"),
+    (["topics", "--orders", "3", "--retime"], "--orders, --retime applies to `eval clusters` only"),
+])
+def test_eval_refuses_options_it_would_ignore(argv, message, write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(i) + "\n" for i in STORY_ITEMS))
+    try:
+        code = main(["eval", *argv, "-c", str(path), "--input", str(items)])
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_eval_clusters_of_no_items_is_an_error(write_config, tmp_path, capsys):
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "empty.jsonl"
+    items.write_text("\n")
+    assert main(["eval", "clusters", "-c", str(path), "--input", str(items)]) == 1
+    assert "empty.jsonl: no items to score" in capsys.readouterr().err
 
 
 def test_eval_clusters_needs_gold_story(write_config, tmp_path, capsys):
