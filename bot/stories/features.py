@@ -49,11 +49,6 @@ TITLE_KEY_WORDS = 5  # shorter titles ("Business Highlights") repeat without bei
 # Wire services mark revisions in the headline ("UPDATE 1-", "REFILE-"): not words of the story.
 _WIRE_PREFIX = re.compile(r"^(?:(?:UPDATE|REFILE|CORRECTED|WRAPUP|RPT|EXCLUSIVE|BREAKING|URGENT)"
                           r"(?: ?\d+)?\s*[-:–—]\s*)+")
-# An apostrophe or ayn inside a transliterated name is spelling, not a word break: Qa'im = Qaim.
-# English clitics ('s, 't, 're, 'll, 've, 'd, 'm) stay split off.
-# (The mark comes first in the pattern: the engine then skips to marks instead of testing the
-# lookbehind at every character of a long body.)
-_INNER_MARK = re.compile(r"['’ʼʿʾ`](?<=[^\W\d_].)(?=[^\W\d_]{2,})(?!(?:re|ll|ve)\b)")
 ACTION_WORDS = 25  # the title, else the first action in this many words of the text, says what happened
 # What happened, in classes that exclude each other within a group: an item that says "killed"
 # and a story that says "captured" (and never "killed") report two events.
@@ -141,9 +136,9 @@ def day_bits(terms) -> int:
 
 
 def clean(title: str, text: str) -> tuple[str, str]:
-    """Title without a wire prefix; both with transliteration marks closed up."""
-    title = _WIRE_PREFIX.sub("", title.strip())
-    return _INNER_MARK.sub("", title), _INNER_MARK.sub("", text)
+    """Title without a wire prefix. (Transliteration marks are closed up by the tokenizer:
+    bot.text.close_marks.)"""
+    return _WIRE_PREFIX.sub("", title.strip()), text
 
 
 def action_bits(tokens: list[str], first: bool = False) -> int:
