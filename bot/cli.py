@@ -59,14 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     train = command("train", "store labelled JSONL items as classifier labels and retrain the topic classifiers")
     train.add_argument("--input", metavar="labelled.jsonl", required=True,
                        help="items with `labels`: the topic ids they belong to (a negative for every other topic)")
-    feeds = sub.add_parser("feeds", help="the feed list as OPML: export, or import from a file",
-                           description="the feed list as OPML: export, or import from a file")
+    feeds = sub.add_parser("feeds", help="the feed list: export as OPML, import from OPML, remove one",
+                           description="the feed list: export as OPML, import from OPML, remove one")
     action = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
     export = action.add_parser("export", help="print every polled feed as OPML")
     imp = action.add_parser("import", help="add the feeds of an OPML file, as /addfeed does")
     imp.add_argument("file", metavar="FILE", help="an OPML file")
     imp.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
-    for p in (export, imp):
+    remove = action.add_parser("remove", help="stop polling a feed added by /addfeed or an import (its items stay)")
+    remove.add_argument("feed", metavar="URL|ID", help="the feed's URL or id, as `wirewatch check` lists them")
+    for p in (export, imp, remove):
         p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $WIREWATCH_CONFIG, then ./config.toml)")
     return parser
 

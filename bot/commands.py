@@ -176,12 +176,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    """`feeds export`: OPML of every polled feed on stdout. `feeds import FILE [--dry-run]`."""
+    """`feeds export`: OPML of every polled feed on stdout. `feeds import FILE [--dry-run]`.
+    `feeds remove URL|ID`: a feed added by command stops being polled."""
     from bot.config import load_config
 
     config = load_config(config_path(args))
     if args.action == "import":
         return _import_feeds(config, args.file, args.dry_run)
+    if args.action == "remove":
+        return _remove_feed(config, args.feed)
     from bot.feedlist import export_opml
 
     store = _existing_store(config)
@@ -191,6 +194,21 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+    return EXIT_OK
+
+
+def _remove_feed(config, key: str) -> int:
+    from bot.errors import InputError
+    from bot.feedlist import remove_feed
+
+    store = _existing_store(config)
+    if store is None:
+        raise InputError(f"no database at {config.bot.database_url} yet: no feed to remove")
+    try:
+        feed = remove_feed(store, config, key)
+    finally:
+        store.close()
+    print(f"removed feed #{feed.id} {feed.name}  {feed.url} (its stored items stay)")
     return EXIT_OK
 
 

@@ -1,4 +1,5 @@
-"""The feed list as OPML, for `wirewatch feeds export|import` and the /export and /import commands.
+"""The feed list as OPML, for `wirewatch feeds export|import` and the /export and /import commands,
+and the removal of a feed added by command (`wirewatch feeds remove`, /removefeed).
 
 Import adds feeds as /addfeed stores them (in the database, listed by `check`, removable with
 /removefeed), with origin "import": they are not fetched now, so their first fetch is their
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Config
+from bot.errors import InputError
 from bot.i18n import N_, Tr, translation
 from bot.ingest.opml import OpmlFeed, OpmlList, write_opml
 from bot.store.db import IMPORTED, FeedRow, Store
@@ -80,3 +82,20 @@ def export_feeds(config: Config, stored: Sequence[FeedRow]) -> list[tuple[str, s
 
 def export_opml(config: Config, stored: Sequence[FeedRow], now: datetime) -> bytes:
     return write_opml(export_feeds(config, stored), "wirewatch feeds", now)
+
+
+def find_active(stored: Sequence[FeedRow], key: str) -> FeedRow | None:
+    """The active feed with this id or URL (as /feeds and `check` list them)."""
+    return next((f for f in stored if f.active and key in (str(f.id), f.url)), None)
+
+
+def remove_feed(store: Store, config: Config, key: str) -> FeedRow:
+    """Stop polling a feed added by /addfeed or an import; its stored items and alerts stay.
+    A feed of config.toml is config.toml's to remove (it wins for its feeds)."""
+    feed = find_active(store.feeds(active_only=True), key)
+    if (feed is not None and feed.origin == "config") or any(key == f.url for f in config.feeds):
+        raise InputError(f"{key} is listed in config.toml, which wins for its feeds: remove it there")
+    if feed is None:
+        raise InputError(f"no active feed {key!r} (`wirewatch check` lists them with their ids)")
+    store.set_feed_active(feed.id, False)
+    return feed

@@ -109,6 +109,25 @@ def test_import_dry_run_then_import_then_export(tmp_path, capsys):
         ("https://arabic.example/feed", "الأخبار")]
 
 
+def test_feeds_remove_stops_an_imported_feed_and_leaves_config_feeds_to_config(tmp_path, capsys):
+    path, opml = config(tmp_path, CONFIG_FEED), tmp_path / "list.opml"
+    assert main(["feeds", "remove", "2", "-c", str(path)]) == 1  # no database yet
+    assert "no feed to remove" in capsys.readouterr().err
+    opml.write_bytes(GOOD)
+    assert main(["feeds", "import", str(opml), "-c", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["feeds", "remove", "https://ledger.example/atom", "-c", str(path)]) == 0
+    assert "removed feed #1 Ledger & Co" in capsys.readouterr().out
+    assert main(["feeds", "remove", "https://ledger.example/atom", "-c", str(path)]) == 1  # gone already
+    assert "no active feed 'https://ledger.example/atom'" in capsys.readouterr().err
+    assert main(["feeds", "remove", "https://wire.example/rss.xml", "-c", str(path)]) == 1
+    assert "is listed in config.toml, which wins for its feeds: remove it there" in capsys.readouterr().err
+    assert main(["feeds", "remove", "2", "-c", str(path)]) == 0  # by id, as check lists it
+    assert "removed feed #2" in capsys.readouterr().out
+    assert main(["feeds", "export", "-c", str(path)]) == 0
+    assert [f.url for f in read_opml(capsys.readouterr().out.encode()).feeds] == ["https://wire.example/rss.xml"]
+
+
 def test_export_without_a_database_lists_config_feeds_and_creates_nothing(tmp_path, capsys):
     path = config(tmp_path, CONFIG_FEED)
     assert main(["feeds", "export", "-c", str(path)]) == 0

@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.errors import FeedError
+from bot.feedlist import find_active
 from bot.i18n import N_
 from bot.ingest.discover import discover, looks_like_html
 from bot.ingest.parse import parse_feed
@@ -141,10 +142,7 @@ async def addfeed_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def find_feed(host: Host, key: str) -> FeedRow | None:
-    for feed in host.store.feeds(active_only=True):
-        if key == str(feed.id) or key == feed.url:
-            return feed
-    return None
+    return find_active(host.store.feeds(active_only=True), key)
 
 
 @admin_only
