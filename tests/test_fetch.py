@@ -145,6 +145,14 @@ async def test_max_redirects(feed_server: FeedServer, hops: int, ok: bool) -> No
     assert ok or kind(result) == "too_many_redirects"
 
 
+@pytest.mark.parametrize("location", ["http://", "https://", "//"])
+async def test_a_redirect_to_no_host_is_a_bad_url_not_a_loop(feed_server: FeedServer, location: str) -> None:
+    feed_server.redirect("/r", location, 302)
+    result = await fetch_once(feed_server.url("/r"))
+    assert kind(result) == "bad_url" and f"redirect to {location!r}: no host" in result.error
+    assert feed_server.count("/r") == 1
+
+
 async def test_redirect_to_other_scheme_is_refused(feed_server: FeedServer) -> None:
     feed_server.redirect("/r", "file:///etc/passwd", 302)
     assert kind(await fetch_once(feed_server.url("/r"))) == "bad_url"

@@ -239,9 +239,13 @@ class Fetcher:
             raise _FetchFailed("http", f"{resp.status} {resp.reason} without a Location header",
                                http_status=resp.status)
         try:
-            return url.join(Fetcher._parse(location)).with_fragment(None)
+            target = Fetcher._parse(location)
         except ValueError as exc:
             raise _FetchFailed("bad_url", f"redirect to {location!r}: {exc}") from None
+        if (target.scheme or location.lstrip().startswith("//")) and not target.host:
+            # "http://" joined to the feed's URL is the feed's URL again: not a loop, a broken header
+            raise _FetchFailed("bad_url", f"redirect to {location!r}: no host")
+        return url.join(target).with_fragment(None)
 
     def _http_error(self, resp: aiohttp.ClientResponse) -> _FetchFailed:
         retry_after = None
