@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.runtime import Runtime, load_runtime
+from bot.textsafe import html_to_plain
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class HotReload:
         notices, self._notices = self._notices, []
         for chat, text in notices:
             if self.telegram is None:
-                log.warning("notice for %s not sent (no Telegram): %s", chat or "the admin chat", text)
+                log.warning("notice for %s not sent (no Telegram): %s", chat or "the admin chat", html_to_plain(text))
             elif chat is None:
                 await self.telegram.notify_admin(text)
             else:

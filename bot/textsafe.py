@@ -11,6 +11,7 @@ something (a word split to dodge a filter, two look-alike names), so they go.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -126,3 +127,11 @@ def display_host(host: str) -> str:
         return ".".join(label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
                         for label in host.split("."))
     return ascii_form if _deceptive(shown.split(".")) else shown
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def html_to_plain(text: str) -> str:
+    """A Telegram HTML notice as a log line shows it: tags dropped, entities read (&#x27; -> ')."""
+    return html.unescape(_TAGS.sub("", text))

@@ -203,3 +203,10 @@ def test_routes_layer_chat_commands_over_config(stored, telegram, expected):
     assert routes[0] == Route("console")
     got = [(r.target, None if r.topics is None else set(r.topics)) for r in routes[1:]]
     assert got == expected
+
+
+def test_a_notice_logged_reads_as_plain_text():
+    """The admin notice goes to the log too, where HTML entities would be noise."""
+    from bot.textsafe import html_to_plain
+
+    assert html_to_plain("⚠️ <b>rules/x.toml</b>: name &#x27;bot&#x27; &amp; co &lt;3") == "⚠️ rules/x.toml: name 'bot' & co <3"

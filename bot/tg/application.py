@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -32,6 +31,7 @@ from telegram.request import HTTPXRequest
 from bot.errors import WirewatchError
 from bot.i18n import DEFAULT, LANGUAGES, N_, translation
 from bot.store import chats as db
+from bot.textsafe import html_to_plain
 from bot.tg import handlers_admin as admin
 from bot.tg import handlers_mute as muting
 from bot.tg import handlers_opml as opml
@@ -45,7 +45,6 @@ from bot.tg.sink import TelegramSink
 
 log = logging.getLogger(__name__)
 UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-_TAGS = re.compile(r"<[^>]+>")
 # PTB's own InvalidToken text quotes the token, so these messages are built without it.
 TOKEN_REFUSED = ("telegram: the bot token was refused by the Bot API (401 Unauthorized or 404); "
                  "check [telegram] token (BotFather: /token shows the current one)")
@@ -305,7 +304,7 @@ class TelegramService:
 
     async def notify_admin(self, text: str) -> None:
         """Best effort: a notice to the admin chat (always logged)."""
-        log.warning("admin notice: %s", _TAGS.sub("", text))
+        log.warning("admin notice: %s", html_to_plain(text))
         chat = self.host.runtime.config.telegram.admin_chat
         if not chat:
             return
