@@ -136,6 +136,9 @@ def _check_cross(r: _Reader, s: dict, feeds: list[dict], chats: list[dict]) -> N
     p = s["polling"]
     if None not in (p["min_interval"], p["max_interval"]) and p["min_interval"] > p["max_interval"]:
         r.fail("polling.min_interval", "is greater than polling.max_interval")
+    join, related = s["stories"]["join_threshold"], s["stories"]["related_threshold"]
+    if None not in (join, related) and related > join:  # StoryClusterer.set_thresholds refuses it too
+        r.fail("stories.related_threshold", f"{related:g} is greater than stories.join_threshold ({join:g})")
     seen: dict[str, int] = {}
     for i, feed in enumerate(feeds):
         if feed["url"] in seen:

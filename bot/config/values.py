@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import time
@@ -34,7 +35,14 @@ def _typed(*types: type, name: str) -> Callable[[Any], Any]:
 
 
 _str, _bool = _typed(str, name="a string"), _typed(bool, name="true or false")
-_int, _num = _typed(int, name="an integer"), _typed(int, float, name="a number")
+_int = _typed(int, name="an integer")
+
+
+def _num(v: Any) -> int | float:
+    v = _typed(int, float, name="a number")(v)
+    if not math.isfinite(v):  # TOML has nan and inf; either turns every score it meets into nan or never
+        raise ValueError(f"must be a finite number, not {v}")
+    return v
 
 
 def _positive(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -42,6 +50,16 @@ def _positive(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
         v = parse(v)
         if v <= 0:
             raise ValueError("must be greater than 0")
+        return v
+
+    return check
+
+
+def _not_negative(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        v = parse(v)
+        if v < 0:
+            raise ValueError("must be 0 or more")
         return v
 
     return check
