@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.errors import Problem
-from bot.ingest.netguard import BadHostError, BlockedAddressError, check_url, parse_url
+from bot.ingest.netguard import BadHostError, BlockedAddressError, feed_target
 
 
 def run_problems(config: Config) -> list[Problem]:
@@ -20,16 +20,24 @@ def run_problems(config: Config) -> list[Problem]:
 
 
 def _feed_problems(config: Config) -> list[Problem]:
-    if config.polling.allow_private_networks:
-        return []
-    out = []
-    for i, feed in enumerate(config.feeds):
-        try:
-            check_url(parse_url(feed.url), guard=True)  # the same parse as the fetcher's
-        except (BlockedAddressError, BadHostError) as exc:
-            out.append(Problem(f"{config.path}: feeds[{i}].url",
-                               f"{exc}; refused unless [polling] allow_private_networks = true"))
-    return out
+    allow = config.polling.allow_private_networks
+    return [Problem(f"{config.path}: feeds[{i}].url", reason)
+            for i, feed in enumerate(config.feeds) if (reason := url_problem(feed.url, allow))]
+
+
+def url_problem(url: str, allow_private_networks: bool) -> str | None:
+    """Why fetching this feed URL would fail before connecting, or None; fetch's own judgement.
+
+    Only a well-formed private or loopback address mentions the flag: for a malformed URL the
+    flag would change nothing, so the message must not suggest it.
+    """
+    try:
+        feed_target(url, guard=not allow_private_networks)
+    except BadHostError as exc:
+        return f"bad_url: {exc}"
+    except BlockedAddressError as exc:
+        return f"{exc}; refused unless [polling] allow_private_networks = true"
+    return None
 
 
 def _jsonl_problems(config: Config) -> list[Problem]:

@@ -7,12 +7,17 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bot.app import App
 from bot.cli import main
-from bot.config import load_config
+from bot.config import load_config, parse_config
+from bot.ingest.fetch import Fetcher
 from bot.ingest.htmltext import html_to_text
+from bot.models import FeedForUpdate
 from bot.runtime import load_runtime
 from tests.tg_harness import COUNCIL, rss
 
@@ -51,6 +56,25 @@ def test_check_finds_what_run_would(write_config, tmp_path, capsys):
     assert "feeds[1].url" in err and "allow_private_networks" in err and "feeds[2]" not in err
     assert f"outputs.jsonl: directory {tmp_path / 'missing'} does not exist" in err
     assert not (tmp_path / "missing").exists()
+
+
+MALFORMED = ["http://[::1", "http://a b.com/", "http://x.com:99999/", "http://%00/", "http://1.2.3.4.5/",
+             "http://exa\\mple.com/", "https:///nohost"]
+
+
+@pytest.mark.parametrize("allow", [True, False])
+@pytest.mark.parametrize("url", MALFORMED)
+async def test_check_reports_a_malformed_url_as_fetch_refuses_it(write_config, capsys, url, allow):
+    settings = replace(parse_config({}, Path("config.toml")).polling, allow_private_networks=allow)
+    async with Fetcher(settings) as fetcher:  # never connects: the URL is refused first
+        fetched = await fetcher.fetch(FeedForUpdate(id=1, url=url, name="x"))
+    assert (fetched.error or "").startswith("bad_url: ")
+    path = write_config(f"[polling]\nallow_private_networks = {str(allow).lower()}\n[[feeds]]\nurl = '{url}'\n",
+                        rules={"anbar": ANBAR})
+    assert main(["check", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"  {path}: feeds[0].url: {fetched.error}" in err.splitlines()
+    assert "allow_private_networks" not in err  # the flag would not make it fetchable
 
 
 def test_check_exits_1_when_the_database_is_unreadable(write_config, tmp_path, capsys):

@@ -9,6 +9,8 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.ingest.netguard import BadHostError, feed_target
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -138,7 +140,13 @@ def _listen(v: Any) -> tuple[str, int] | None:
 
 
 def _url(v: Any) -> str:
+    """A feed URL that fetching would not refuse as bad_url (the fetcher's own judgement, unguarded:
+    whether a private address may be fetched is [polling]'s call, see bot.preflight)."""
     v = _str(v).strip()
-    if not re.match(r"^https?://[^\s/]+", v):
+    if not re.match(r"^https?://", v):
         raise ValueError(f"{v!r} is not an http(s) URL")
+    try:
+        feed_target(v, guard=False)
+    except BadHostError as exc:
+        raise ValueError(f"bad_url: {exc}") from None
     return v
