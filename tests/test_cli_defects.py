@@ -77,6 +77,43 @@ async def test_check_reports_a_malformed_url_as_fetch_refuses_it(write_config, c
     assert "allow_private_networks" not in err  # the flag would not make it fetchable
 
 
+OPML = ('<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline type="rss" text="Local" xmlUrl="http://127.0.0.1/feed"/></body></opml>')
+LOOPBACK = "127.0.0.1 is not a public address (loopback); refused unless [polling] allow_private_networks = true"
+CHECK_CASES = [  # (config.toml, rule files, OPML imported first, lines check must print, text it must not)
+    ('[polling]\ninterval = "x"\n[[chats]]\nid = 1\ntopics = ["isis-leadershp"]\n', {"anbar": ANBAR}, False,
+     ["{config}: polling.interval: 'x' is not a duration (use e.g. \"90s\", \"15m\", \"2h\", \"1d\")",
+      "{config}: chats[0].topics: unknown topic 'isis-leadershp' (known: anbar)"], None),
+    ('[outputs]\njsonl = "missing/a.jsonl"\n[[feeds]]\nurl = "https:///nohost"\n'
+     '[[feeds]]\nurl = "http://127.0.0.1/feed"\n', {"anbar": ANBAR}, False,
+     ["{config}: feeds[0].url: bad_url: https:///nohost: no host", "{config}: feeds[1].url: " + LOOPBACK,
+      "{config}: outputs.jsonl: directory {tmp}/missing does not exist"], None),
+    ("", {"anbar": ANBAR}, True, ["database: feed #1 (imported): " + LOOPBACK], None),
+    ("", {"anbar": ANBAR, "broken": 'name = "B"\nquery = "(anbar"\n'}, False,
+     ["1 problem(s):"], "config.toml:"),
+    (None, {}, False, ["1 problem(s):", "  {config}: file not found (pass -c FILE or set WIREWATCH_CONFIG)"],
+     "rules directory"),
+]
+
+
+@pytest.mark.parametrize(("text", "rules", "imported", "lines", "absent"), CHECK_CASES)
+def test_check_reports_every_problem_in_one_run(write_config, tmp_path, capsys, text, rules, imported, lines, absent):
+    path = write_config(text or "", rules=rules)
+    if text is None:
+        path = tmp_path / "nonexistent.toml"
+    if imported:
+        (tmp_path / "subs.opml").write_text(OPML, encoding="utf-8")
+        assert main(["feeds", "import", str(tmp_path / "subs.opml"), "-c", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["check", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    found = err.splitlines()
+    for line in lines:
+        line = line.format(config=path, tmp=tmp_path)
+        assert line in found or f"  {line}" in found, err
+    assert absent is None or absent not in err, err
+
+
 def test_check_exits_1_when_the_database_is_unreadable(write_config, tmp_path, capsys):
     path = write_config('[bot]\ndatabase_url = "sqlite:///' + (tmp_path / "db").as_posix() + '"\n', rules={"anbar": ANBAR})
     (tmp_path / "db").mkdir()  # a directory where the database file should be: SQLite cannot open it
