@@ -29,15 +29,18 @@ __all__ = ["cmd_check", "cmd_demo", "cmd_eval", "cmd_feeds", "cmd_fetch", "cmd_m
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate config and rules; print a summary, or every problem and exit 1."""
     from bot.preflight import run_problems
+    from bot.tg.overview import stored_feed_problems
 
     path = config_path(args)
     try:
         rt = load_runtime(path)
-        problems = run_problems(rt.config)  # what `run` would meet: literal private URLs, unwritable outputs
-    except ConfigError as exc:
-        problems = exc.problems
+        # what `run` would meet: literal private URLs (in config.toml or stored), unwritable outputs
+        problems = run_problems(rt.config) + stored_feed_problems(rt)
+    except ConfigError as exc:  # what did validate is checked too: every problem in one run
+        problems = exc.problems + (run_problems(exc.partial) if exc.partial is not None else [])
     if problems:
-        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        # each line names its file; the header must not pin them all on config.toml
+        print(f"{len(problems)} problem(s):", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INPUT

@@ -24,8 +24,11 @@ class Problem:
 class ConfigError(WirewatchError):
     """All problems found in config.toml and rules/*.toml, reported together."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], *, partial: object = None):
         self.problems = list(problems)
+        # what did validate (a ConfigDraft, or the Config when only rules failed), so `check` can
+        # go on to the problems `run` would meet and report them in the same run
+        self.partial = partial
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -28,19 +28,25 @@ class Runtime:
 
 
 def load_runtime(path: Path, *, telegram: bool | None = None) -> Runtime:
-    """Load config and rules; raise ConfigError with every problem in either."""
+    """Load config and rules; raise ConfigError with every problem in either.
+
+    The error's `partial` is what did validate (the Config, or a ConfigDraft), for `check`.
+    """
     try:
-        config, problems = load_config(path), []
+        config, problems, partial = load_config(path), [], None
     except ConfigError as exc:
-        config, problems = None, list(exc.problems)
+        config, problems, partial = None, list(exc.problems), exc.partial
+    if config is None and not path.is_file():
+        raise ConfigError(problems)  # no config at all: its rules_dir is a guess, say nothing of it
     rules_dir = config.bot.rules_dir if config else guess_rules_dir(path)
     topics, rule_problems = load_rules(rules_dir)
     problems += rule_problems
-    if config:  # a topic whose rule file has errors is reported there, not again as unknown
-        broken = {f.stem for f in Path(rules_dir).glob("*.toml") if any(p.where.startswith(str(f)) for p in rule_problems)}
-        problems += _unknown_chat_topics(config, topics, broken)
+    # a topic whose rule file has errors is reported there, not again as unknown
+    broken = {f.stem for f in Path(rules_dir).glob("*.toml") if any(p.where.startswith(str(f)) for p in rule_problems)}
+    chat_topics = [c.topics for c in config.chats] if config else partial.chat_topics() if partial else []
+    problems += _unknown_chat_topics(path, chat_topics, topics, broken)
     if problems or config is None:
-        raise ConfigError(problems)
+        raise ConfigError(problems, partial=config or partial)
     use_telegram = bool(config.telegram.token) if telegram is None else telegram
     matcher = load_matcher(topics, config.bot.data_dir)
     return Runtime(config, topics, matcher, build_routes(config, use_telegram))
@@ -100,11 +106,13 @@ def with_stored_routes(runtime: Runtime, stored: StoredChats, telegram: bool) ->
     return replace(runtime, routes=routes)
 
 
-def _unknown_chat_topics(config: Config, topics: dict[str, Topic], broken: Iterable[str] = ()) -> list[Problem]:
+def _unknown_chat_topics(path: Path, chat_topics: Iterable[tuple[str, ...] | None], topics: dict[str, Topic],
+                         broken: Iterable[str] = ()) -> list[Problem]:
+    """chats[i].topics naming no topic; None is a topics value that did not validate (reported)."""
     out, broken = [], set(broken)
-    for i, chat in enumerate(config.chats):
-        for name in chat.topics:
+    for i, names in enumerate(chat_topics):
+        for name in names or ():
             if name != "*" and name not in topics and name not in broken:
                 known = ", ".join(sorted(topics)) or "none"
-                out.append(Problem(f"{config.path}: chats[{i}].topics", f"unknown topic {name!r} (known: {known})"))
+                out.append(Problem(f"{path}: chats[{i}].topics", f"unknown topic {name!r} (known: {known})"))
     return out

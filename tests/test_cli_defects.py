@@ -7,12 +7,17 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bot.app import App
 from bot.cli import main
-from bot.config import load_config
+from bot.config import load_config, parse_config
+from bot.ingest.fetch import Fetcher
 from bot.ingest.htmltext import html_to_text
+from bot.models import FeedForUpdate
 from bot.runtime import load_runtime
 from tests.tg_harness import COUNCIL, rss
 
@@ -51,6 +56,62 @@ def test_check_finds_what_run_would(write_config, tmp_path, capsys):
     assert "feeds[1].url" in err and "allow_private_networks" in err and "feeds[2]" not in err
     assert f"outputs.jsonl: directory {tmp_path / 'missing'} does not exist" in err
     assert not (tmp_path / "missing").exists()
+
+
+MALFORMED = ["http://[::1", "http://a b.com/", "http://x.com:99999/", "http://%00/", "http://1.2.3.4.5/",
+             "http://exa\\mple.com/", "https:///nohost"]
+
+
+@pytest.mark.parametrize("allow", [True, False])
+@pytest.mark.parametrize("url", MALFORMED)
+async def test_check_reports_a_malformed_url_as_fetch_refuses_it(write_config, capsys, url, allow):
+    settings = replace(parse_config({}, Path("config.toml")).polling, allow_private_networks=allow)
+    async with Fetcher(settings) as fetcher:  # never connects: the URL is refused first
+        fetched = await fetcher.fetch(FeedForUpdate(id=1, url=url, name="x"))
+    assert (fetched.error or "").startswith("bad_url: ")
+    path = write_config(f"[polling]\nallow_private_networks = {str(allow).lower()}\n[[feeds]]\nurl = '{url}'\n",
+                        rules={"anbar": ANBAR})
+    assert main(["check", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"  {path}: feeds[0].url: {fetched.error}" in err.splitlines()
+    assert "allow_private_networks" not in err  # the flag would not make it fetchable
+
+
+OPML = ('<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline type="rss" text="Local" xmlUrl="http://127.0.0.1/feed"/></body></opml>')
+LOOPBACK = "127.0.0.1 is not a public address (loopback); refused unless [polling] allow_private_networks = true"
+CHECK_CASES = [  # (config.toml, rule files, OPML imported first, lines check must print, text it must not)
+    ('[polling]\ninterval = "x"\n[[chats]]\nid = 1\ntopics = ["isis-leadershp"]\n', {"anbar": ANBAR}, False,
+     ["{config}: polling.interval: 'x' is not a duration (use e.g. \"90s\", \"15m\", \"2h\", \"1d\")",
+      "{config}: chats[0].topics: unknown topic 'isis-leadershp' (known: anbar)"], None),
+    ('[outputs]\njsonl = "missing/a.jsonl"\n[[feeds]]\nurl = "https:///nohost"\n'
+     '[[feeds]]\nurl = "http://127.0.0.1/feed"\n', {"anbar": ANBAR}, False,
+     ["{config}: feeds[0].url: bad_url: https:///nohost: no host", "{config}: feeds[1].url: " + LOOPBACK,
+      "{config}: outputs.jsonl: directory {tmp}/missing does not exist"], None),
+    ("", {"anbar": ANBAR}, True, ["database: feed #1 (imported): " + LOOPBACK], None),
+    ("", {"anbar": ANBAR, "broken": 'name = "B"\nquery = "(anbar"\n'}, False,
+     ["1 problem(s):"], "config.toml:"),
+    (None, {}, False, ["1 problem(s):", "  {config}: file not found (pass -c FILE or set WIREWATCH_CONFIG)"],
+     "rules directory"),
+]
+
+
+@pytest.mark.parametrize(("text", "rules", "imported", "lines", "absent"), CHECK_CASES)
+def test_check_reports_every_problem_in_one_run(write_config, tmp_path, capsys, text, rules, imported, lines, absent):
+    path = write_config(text or "", rules=rules)
+    if text is None:
+        path = tmp_path / "nonexistent.toml"
+    if imported:
+        (tmp_path / "subs.opml").write_text(OPML, encoding="utf-8")
+        assert main(["feeds", "import", str(tmp_path / "subs.opml"), "-c", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["check", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    found = err.splitlines()
+    for line in lines:
+        line = line.format(config=path, tmp=tmp_path)
+        assert line in found or f"  {line}" in found, err
+    assert absent is None or absent not in err, err
 
 
 def test_check_exits_1_when_the_database_is_unreadable(write_config, tmp_path, capsys):

@@ -83,6 +83,26 @@ def test_each_error_names_file_key_and_reason(write_config, text, where, reason)
     assert str(path) in message and where in message and reason in message
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[stories]\ntitle_threshold = 0", "stories.title_threshold: must be greater than 0"),
+        ("[stories]\nthreshold = 0", "stories.threshold: must be greater than 0"),
+        ("[stories]\ncopy_threshold = 0", "stories.copy_threshold: must be greater than 0"),
+        ("[stories]\nname_weight = inf", "stories.name_weight: must be a finite number, not inf"),
+        ("[stories]\njoin_threshold = nan", "stories.join_threshold: must be a finite number, not nan"),
+        ("[polling]\nmax_redirects = -1", "polling.max_redirects: must be 0 or more"),
+        ("[stories]\njoin_threshold = 0.5\nrelated_threshold = 0.75",
+         "stories.related_threshold: 0.75 is greater than stories.join_threshold (0.5)"),
+    ],
+)
+def test_numbers_that_would_crash_or_stall_run_are_refused(write_config, text, line):
+    path = write_config(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert str(exc.value).splitlines() == [f"{path}: {line}"]
+
+
 def test_all_errors_are_reported_together(write_config):
     with pytest.raises(ConfigError) as exc:
         load_config(write_config("[polling]\ninterval = \"x\"\nconcurrency = -1\nbogus = 1\n[outputs]\nconsole = 3"))

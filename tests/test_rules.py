@@ -111,6 +111,23 @@ def test_missing_or_unreadable_rules(tmp_path: Path) -> None:
     assert topics == {} and wheres(problems) == [str(tmp_path / "latin1.toml")]
 
 
+CLASHES = [
+    ({"a": "Same Name", "b": "same name"}, "b", "'same name' is the name of the topic in {a}"),
+    ({"alpha": "Beta", "beta": "Other"}, "alpha", "'Beta' is the id of the topic in {beta}"),
+    ({"kill": "KILL", "murder": "Kill"}, "murder", "'Kill' is the id of the topic in {kill}"),
+]
+
+
+@pytest.mark.parametrize(("names", "where", "reason"), CLASHES)
+def test_a_topic_named_like_another_is_a_rule_error(tmp_path: Path, names: dict, where: str, reason: str) -> None:
+    for stem, name in names.items():
+        (tmp_path / f"{stem}.toml").write_text(f"name = {name!r}\nquery = 'x'\n", encoding="utf-8")
+    _, problems = load_rules(tmp_path)
+    files = {stem: tmp_path / f"{stem}.toml" for stem in names}
+    expected = f"{files[where]}: name: {reason.format(**files)} (topic names and ids must differ, ignoring case)"
+    assert [str(p) for p in problems] == [expected]
+
+
 def test_shipped_rules_load_cleanly() -> None:
     topics, problems = load_rules(RULES)
     assert problems == []

@@ -18,7 +18,7 @@ from bot.tg.format import MAX_TEXT, digest_chunks, format_alert, format_update
 from bot.tg.keyboards import Feedback, SubscribeToggle, feedback_keyboard, parse_callback
 from bot.tg.settings import parse_settings
 from bot.tg.sink import ChatBlocked, ChatMoved, translate
-from bot.tg.topic_args import parse_duration
+from bot.tg.topic_args import parse_duration, resolve
 from tests.botapi import html_to_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:telegram.warnings.PTBDeprecationWarning")
@@ -210,3 +210,9 @@ def test_a_notice_logged_reads_as_plain_text():
     from bot.textsafe import html_to_plain
 
     assert html_to_plain("⚠️ <b>rules/x.toml</b>: name &#x27;bot&#x27; &amp; co &lt;3") == "⚠️ rules/x.toml: name 'bot' & co <3"
+
+
+@pytest.mark.parametrize(("words", "found"), [(["beta"], ("beta",)), (["BETA", "alpha"], ("beta", "alpha"))])
+def test_subscribe_words_naming_an_id_mean_that_topic(words, found):
+    # load_rules refuses such a pair; resolve still must not depend on the order topics come in
+    assert resolve(words, {"beta": "Other", "alpha": "Beta"}).found == found

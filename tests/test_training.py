@@ -107,6 +107,12 @@ def test_labels_map_to_rule_files_by_id_or_name(label, expected):
     assert (found.id if found else None) == expected
 
 
+@pytest.mark.parametrize(("label", "expected"), [("beta", "beta"), ("BETA", "beta")])
+def test_a_label_naming_an_id_means_that_topic_not_one_named_so(label, expected):
+    topics = [topic(tid="alpha", name="Beta"), topic(tid="beta", name="Other")]  # load_rules refuses this pair
+    assert topic_for_label(label, topics).id == expected
+
+
 def test_jsonl_labels_are_positives_for_their_topics_and_negatives_elsewhere():
     topics = [topic(tid="kill"), topic(tid="arrest")]
     records = [ItemRecord("1", item_from_text("a\nb"), False, ("KILL", "FORCE")), ItemRecord("2", item_from_text("c"), False, ())]

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,14 +129,45 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     chats = r.array(raw.get("chats", []), "chats", CHAT_SCHEMA)
     _check_cross(r, sections, feeds, chats)
     if r.problems:
-        raise ConfigError(r.problems)
+        raise ConfigError(r.problems, partial=ConfigDraft(path, sections, feeds, chats))
     return _build(path, sections, feeds, chats)
+
+
+@dataclass(frozen=True)
+class ConfigDraft:
+    """What a config that did not validate holds: every value parsed, None where it was wrong.
+
+    Enough for `check` to go on to chat topics and feed URLs in the same run (every problem at
+    once), never enough to run with.
+    """
+
+    path: Path
+    sections: dict[str, dict[str, Any]]
+    feeds: list[dict[str, Any]]
+    chats: list[dict[str, Any]]
+
+    def chat_topics(self) -> list[tuple[str, ...] | None]:
+        return [c["topics"] for c in self.chats]
+
+    def feed_urls(self) -> list[str | None]:
+        return [f["url"] for f in self.feeds]
+
+    def jsonl(self) -> Path | None:
+        return _jsonl_path(self.path, self.sections["outputs"]["jsonl"])
+
+
+def _jsonl_path(path: Path, name: str | None) -> Path | None:
+    """[outputs] jsonl, relative to the config file's folder; None when off (or invalid)."""
+    return (path.resolve().parent / name).resolve() if name else None
 
 
 def _check_cross(r: _Reader, s: dict, feeds: list[dict], chats: list[dict]) -> None:
     p = s["polling"]
     if None not in (p["min_interval"], p["max_interval"]) and p["min_interval"] > p["max_interval"]:
         r.fail("polling.min_interval", "is greater than polling.max_interval")
+    join, related = s["stories"]["join_threshold"], s["stories"]["related_threshold"]
+    if None not in (join, related) and related > join:  # StoryClusterer.set_thresholds refuses it too
+        r.fail("stories.related_threshold", f"{related:g} is greater than stories.join_threshold ({join:g})")
     seen: dict[str, int] = {}
     for i, feed in enumerate(feeds):
         if feed["url"] in seen:
@@ -166,7 +198,7 @@ def _build(path: Path, s: dict, feeds: list[dict], chats: list[dict]) -> Config:
         ),
         polling=PollingSettings(**s["polling"]),
         stories=StorySettings(**s["stories"]),
-        outputs=OutputSettings(o["console"], (base / o["jsonl"]).resolve() if o["jsonl"] else None),
+        outputs=OutputSettings(o["console"], _jsonl_path(path, o["jsonl"])),
         feeds=tuple(FeedSettings(f["url"], f["name"], f["interval"],
                                  s["polling"]["full_text"] if f["full_text"] is None else f["full_text"])
                     for f in feeds),

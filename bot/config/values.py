@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.ingest.netguard import BadHostError, feed_target
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -34,7 +37,14 @@ def _typed(*types: type, name: str) -> Callable[[Any], Any]:
 
 
 _str, _bool = _typed(str, name="a string"), _typed(bool, name="true or false")
-_int, _num = _typed(int, name="an integer"), _typed(int, float, name="a number")
+_int = _typed(int, name="an integer")
+
+
+def _num(v: Any) -> int | float:
+    v = _typed(int, float, name="a number")(v)
+    if not math.isfinite(v):  # TOML has nan and inf; either turns every score it meets into nan or never
+        raise ValueError(f"must be a finite number, not {v}")
+    return v
 
 
 def _positive(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -42,6 +52,16 @@ def _positive(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
         v = parse(v)
         if v <= 0:
             raise ValueError("must be greater than 0")
+        return v
+
+    return check
+
+
+def _not_negative(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        v = parse(v)
+        if v < 0:
+            raise ValueError("must be 0 or more")
         return v
 
     return check
@@ -120,7 +140,13 @@ def _listen(v: Any) -> tuple[str, int] | None:
 
 
 def _url(v: Any) -> str:
+    """A feed URL that fetching would not refuse as bad_url (the fetcher's own judgement, unguarded:
+    whether a private address may be fetched is [polling]'s call, see bot.preflight)."""
     v = _str(v).strip()
-    if not re.match(r"^https?://[^\s/]+", v):
+    if not re.match(r"^https?://", v):
         raise ValueError(f"{v!r} is not an http(s) URL")
+    try:
+        feed_target(v, guard=False)
+    except BadHostError as exc:
+        raise ValueError(f"bad_url: {exc}") from None
     return v

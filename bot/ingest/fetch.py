@@ -25,7 +25,7 @@ from bot.ingest.netguard import (
     BadHostError,
     BlockedAddressError,
     GuardedResolver,
-    check_url,
+    fetch_target,
     parse_url,
 )
 from bot.models import FeedForUpdate, FetchResult, FetchStatus
@@ -182,12 +182,8 @@ class Fetcher:
 
     def _check_url(self, url: URL) -> URL:
         """The URL to connect to (host parsed and checked by netguard, never left to aiohttp)."""
-        if url.scheme not in ("http", "https"):
-            raise _FetchFailed("bad_url", f"{url}: only http and https URLs can be fetched")
-        if not url.host:
-            raise _FetchFailed("bad_url", f"{url}: no host")
         try:
-            return check_url(url, guard=self.guard)
+            return fetch_target(url, guard=self.guard)
         except BadHostError as exc:
             raise _FetchFailed("bad_url", str(exc)) from None
 

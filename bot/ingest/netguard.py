@@ -190,6 +190,24 @@ def check_url(url: URL, *, guard: bool) -> URL:
     return url
 
 
+def fetch_target(url: URL, *, guard: bool) -> URL:
+    """check_url for one hop of a fetch: also refuses a scheme other than http(s) and no host.
+
+    The one judgement of a URL that the fetcher (kind bad_url / blocked) and `wirewatch check`
+    share, so check flags exactly what fetching would refuse, with the same reason.
+    """
+    if url.scheme not in ("http", "https"):
+        raise BadHostError(f"{url}: only http and https URLs can be fetched")
+    if not url.host:
+        raise BadHostError(f"{url}: no host")
+    return check_url(url, guard=guard)
+
+
+def feed_target(text: str, *, guard: bool) -> URL:
+    """A feed URL as written in config or the database, judged as its first fetch would judge it."""
+    return fetch_target(parse_url(text), guard=guard)
+
+
 class GuardedResolver(AbstractResolver):
     """Wraps a resolver and refuses the whole answer if ANY address in it is not public."""
 

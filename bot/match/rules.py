@@ -177,7 +177,27 @@ def load_rules(rules_dir: Path) -> tuple[dict[str, Topic], list[Problem]]:
         problems.extend(found)
         if topic:
             topics[topic.id] = topic
-    return topics, problems
+    return topics, problems + name_clashes(topics.values())
+
+
+def name_clashes(topics: Iterable[Topic]) -> list[Problem]:
+    """A topic named like another topic's name or id, ignoring case, one problem per clash.
+
+    Labels (`wirewatch train`) and /subscribe find a topic by id or name, ignoring case; two
+    topics answering to one word would take each other's labels, so the word must be unique.
+    A name may equal its own topic's id. Reported on the later file (sorted), naming the other.
+    """
+    topics = list(topics)
+    owner = {t.id.casefold(): t for t in topics}
+    out = []
+    for t in topics:
+        key = t.name.casefold()
+        other = owner.setdefault(key, t)
+        if other is not t:
+            what = "id" if key == other.id.casefold() else "name"
+            out.append(Problem(f"{t.file}: name", f"{t.name!r} is the {what} of the topic in {other.file} "
+                                                  "(topic names and ids must differ, ignoring case)"))
+    return out
 
 
 class RuleMatcher:

@@ -145,7 +145,7 @@ def records_to_labels(records: Iterable, topics: Sequence[Topic]) -> tuple[list[
 
 
 def topic_for_label(name: str, topics: Sequence[Topic]) -> Topic | None:
-    """The topic a label in a JSONL file means: its id or name, case-insensitively.
+    """The topic a label in a JSONL file means: its id or name, case-insensitively (an id first).
 
     "World" -> world.toml, "KILL" -> kill.toml; "Sci/Tech" also matches sci-tech.toml
     (every run of characters other than letters and digits counts as one hyphen).
@@ -154,7 +154,10 @@ def topic_for_label(name: str, topics: Sequence[Topic]) -> Topic | None:
 
     key = name.strip().casefold()
     slug = re.sub(r"[^0-9a-z]+", "-", key).strip("-")
-    for t in topics:
-        if key in (t.id.casefold(), t.name.casefold()) or slug == t.id:
+    # an id wins over a name, a name over a slug; load_rules refuses a name that is another
+    # topic's name or id, so only the slug rule could still be ambiguous
+    for found in ((t for t in topics if key == t.id.casefold()), (t for t in topics if key == t.name.casefold()),
+                  (t for t in topics if slug == t.id)):
+        if (t := next(found, None)) is not None:
             return t
     return None

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
+from bot.errors import Problem
+from bot.preflight import url_problem
 from bot.runtime import Runtime, with_stored_routes
 from bot.store import chats as db
 from bot.store.db import IMPORTED, Store, unreadable
@@ -21,12 +23,37 @@ def stored_lines(rt: Runtime) -> list[str]:
     return stored_report(rt)[0]
 
 
+def _exists(rt: Runtime) -> bool:
+    url = rt.config.bot.database_url
+    return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists()
+
+
+def stored_feed_problems(rt: Runtime) -> list[Problem]:
+    """Feeds added by /addfeed or import that every fetch would refuse, judged as config.toml's
+    feeds are (preflight.url_problem); none when there is no database yet.
+
+    A database that cannot be used raises, as in stored_report: check exits 1 with that one line.
+    """
+    if not _exists(rt):
+        return []
+    allow = rt.config.polling.allow_private_networks
+    store = Store.open(rt.config.bot.database_url)
+    try:
+        feeds = [f for f in store.feeds(active_only=True) if f.origin in ("admin", IMPORTED)]
+    except (DatabaseError, UnicodeDecodeError) as exc:
+        raise unreadable(store.engine, exc) from None
+    finally:
+        store.close()
+    where = {"admin": "added by /addfeed", IMPORTED: "imported"}
+    return [Problem(f"database: feed #{f.id} ({where[f.origin]})", reason)
+            for f in feeds if (reason := url_problem(f.url, allow))]
+
+
 def stored_report(rt: Runtime) -> tuple[list[str], bool]:
     """Lines for `check`, and False when the database exists but cannot be read (check exits 1)."""
-    url = rt.config.bot.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if not _exists(rt):
         return [], True
-    store = Store.open(url)  # a database that cannot be used raises DamagedDatabase: check exits 1
+    store = Store.open(rt.config.bot.database_url)  # a database that cannot be used raises DamagedDatabase: check exits 1
     try:
         store.items_since(datetime.now(UTC) - timedelta(seconds=rt.config.stories.window))  # as run reads
         return _size_lines(store) + _feed_lines(store) + _chat_lines(rt, store), True

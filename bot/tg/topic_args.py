@@ -35,9 +35,8 @@ class TopicWords:
 
 def resolve(words: Sequence[str], names: Mapping[str, str]) -> TopicWords:
     """Topic ids for words naming topics (names: topic id -> display name)."""
-    keys: dict[str, str] = {}
-    for tid, name in names.items():
-        keys[tid.casefold()] = keys[name.casefold()] = tid
+    keys = {name.casefold(): tid for tid, name in names.items()}
+    keys.update((tid.casefold(), tid) for tid in names)  # an id wins over another topic's name
     found: list[str] = []
     unknown: list[str] = []
     every = False
