@@ -100,7 +100,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if unknown:
         print(f"labels with no rule file, ignored: {', '.join(sorted(unknown))}", file=sys.stderr)
     if not any(t.classifier for t in topics):
-        print("no topic has a [classifier] section: nothing to train", file=sys.stderr)
+        print(f"no topic has a [classifier] section: nothing to train, and {args.input}'s labels were not "
+              "stored (add [classifier] to a rule file, then train again)", file=sys.stderr)
         return EXIT_OK
     store = Store.open(rt.config.bot.database_url)
     try:

@@ -282,6 +282,14 @@ def test_train_command_stores_labels_and_trains(write_config, tmp_path, capsys):
     assert "[classifier: classifier (model of" in capsys.readouterr().out
 
 
+def test_train_without_a_classifier_says_the_labels_were_not_stored(write_config, tmp_path, capsys):
+    path = write_config('[bot]\ndata_dir = "data"\n', rules={"drones": 'name = "Drones"\nquery = "drone"\n'})
+    labelled_file = write_labelled(tmp_path / "labelled.jsonl")
+    assert main(["train", "-c", str(path), "--input", str(labelled_file)]) == 0
+    assert "labels were not stored (add [classifier] to a rule file" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()  # nothing written
+
+
 def test_eval_topics_reports_every_column(write_config, tmp_path, capsys):
     weather = 'name = "Weather"\nquery = "rain OR storm OR harvest"\n'  # no [classifier]: scored as rules
     path = write_config('[bot]\ndata_dir = "data"\n', rules={"drones": rule_file("expand", 2), "weather": weather})
