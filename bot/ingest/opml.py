@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
-from urllib.parse import urlsplit
 
 import defusedxml.ElementTree as SafeET
 import listparser
 from defusedxml import DefusedXmlException
 
 from bot.errors import InputError
+from bot.ingest.netguard import BadHostError, feed_target
 
 MAX_BYTES = 5 * 1024 * 1024  # a list of 50,000 feeds is about 5 MB
 
@@ -53,7 +53,7 @@ def read_opml(data: bytes, where: str = "OPML") -> OpmlList:
         url = (entry.get("url") or "").strip()
         problem = url_problem(url)
         if problem:
-            skipped.append(f"{url or '(empty)'}: {problem}")
+            skipped.append(problem if problem.startswith(f"{url}: ") and url else f"{url or '(empty)'}: {problem}")
             continue
         if url in seen:
             continue
@@ -75,12 +75,12 @@ def _well_formed(data: bytes, where: str) -> ET.Element:
 
 
 def url_problem(url: str) -> str | None:
-    """Why a URL cannot be a feed URL (None when it can). Addresses are checked at fetch time."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        return "not an http(s) URL"
-    if not parts.hostname:
-        return "no host name"
+    """Why a URL cannot be a feed URL (None when it can), as fetching would refuse it: the
+    fetcher's own judgement (netguard.feed_target). Addresses are checked at fetch time."""
+    try:
+        feed_target(url, guard=False)
+    except BadHostError as exc:
+        return str(exc)
     return None
 
 
