@@ -1,18 +1,19 @@
 """What chat commands changed, as `wirewatch check` lists it: feeds added by /addfeed, and chats
 whose topics or settings were set from Telegram (these win over config.toml). Reads the database
-only if it already exists; never imports python-telegram-bot.
+only if it already exists, and read-only; never imports python-telegram-bot.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
 from bot.runtime import Runtime, with_stored_routes
 from bot.store import chats as db
 from bot.store.db import IMPORTED, Store, unreadable
+from bot.store.health import sqlite_file
+from bot.store.migrations import SCHEMA_VERSION
 from bot.tg.digest import describe, merge_prefs
 
 
@@ -24,9 +25,15 @@ def stored_lines(rt: Runtime) -> list[str]:
 def stored_report(rt: Runtime) -> tuple[list[str], bool]:
     """Lines for `check`, and False when the database exists but cannot be read (check exits 1)."""
     url = rt.config.bot.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return [], True
-    store = Store.open(url)  # a database that cannot be used raises DamagedDatabase: check exits 1
+    opened = Store.read_only(url)  # a database that cannot be used raises DamagedDatabase: check exits 1
+    if opened is None:
+        path = sqlite_file(url)
+        return [f"database: {path} does not exist yet (`wirewatch run` creates it)" if path else
+                "database: no wirewatch tables yet (`wirewatch run` creates them)"], True
+    store, version = opened
+    if version < SCHEMA_VERSION:  # its tables lack what the migrations add: reading them would fail
+        store.close()
+        return [f"database: schema version {version}; `wirewatch run` migrates it to {SCHEMA_VERSION}"], True
     try:
         store.items_since(datetime.now(UTC) - timedelta(seconds=rt.config.stories.window))  # as run reads
         return _size_lines(store) + _feed_lines(store) + _chat_lines(rt, store), True
