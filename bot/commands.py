@@ -13,6 +13,7 @@ import sys
 from bot.errors import ConfigError, WirewatchError
 from bot.itemcmds import cmd_eval, cmd_match, cmd_replay, cmd_train
 from bot.process import (
+    EXIT_HELD,
     EXIT_INPUT,
     EXIT_OK,
     config_path,
@@ -124,18 +125,42 @@ async def _run(rt: Runtime, *, once: bool, role: str = "all") -> int:
         await app.start()
     try:
         if once:
-            report = await app.cycle(every_feed=True)
-            app.check_token()
-            await app.prune_old()  # after delivery: retention for installs that only run --once from cron
-            failed = report.count("error")
-            print(f"polled {len(report.outcomes)} feeds: {sum(o.new_items for o in report.outcomes)} new items, "
-                  f"{sum(o.alerts for o in report.outcomes)} alerts, {failed} failed", file=sys.stderr)
-            return EXIT_OK
+            return await _once(app)
         install_stop_signals(stop)
         await app.run_forever(stop)
         return EXIT_OK
     finally:
         await app.stop(exiting=True)
+
+
+async def _once(app) -> int:
+    """run --once: one cycle of every feed and all its deliveries; EXIT_HELD when a full disk held
+    work, so that cron (or whoever runs it) hears of it rather than reading "0 new" as a quiet hour."""
+    from bot.failures import is_disk_full
+    from bot.store.health import sqlite_file
+
+    try:
+        report = await app.cycle(every_feed=True)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        app.pipeline.disk.hold("delivery")  # a send could not be recorded: the row stays queued
+        report = None
+    app.check_token()
+    if report is not None:
+        await app.prune_old()  # after delivery: retention for installs that only run --once from cron
+        outcomes = report.outcomes
+        print(f"polled {len(outcomes)} feeds: {sum(o.new_items for o in outcomes)} new items, "
+              f"{sum(o.alerts for o in outcomes)} alerts, {report.count('error')} failed"
+              + (f", {held} held" if (held := report.count("held")) else ""), file=sys.stderr)
+    if app.pipeline.disk.until is None:
+        return EXIT_OK
+    url = app.runtime.config.bot.database_url
+    what = "polling" if report is not None else "delivery"
+    print(f"wirewatch run: {what} held because the disk is full (database {sqlite_file(url) or _redact(url)}): "
+          "nothing stored or queued is lost, the next run polls the feeds held; free space, then run again",
+          file=sys.stderr)
+    return EXIT_HELD
 
 
 async def _started_unless_stopped(app, stop: asyncio.Event) -> bool:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2  # 2 as argparse exits for usage errors
+EXIT_HELD = 3  # run --once: work held by a full disk; nothing lost, a later run does it (cron sees a failure)
 
 
 def setup_logging(level: str) -> None:

@@ -89,6 +89,7 @@ DAMAGE: list[tuple[str, Callable, str]] = [
     ("truncated to half", lambda b: b[: len(b) // 2], "cut short"),
     ("truncated to one page", lambda b: b[:PAGE], "cut short"),
     ("truncated inside the header", lambda b: b[:60], "cut short"),
+    ("empty (0 bytes)", lambda b: b"", "cut short (0 bytes: the file is empty)"),
     ("flipped page types", flip_pages, "SQLite"),
     ("flipped bits in a title", flip_text, "SQLite cannot read it"),
     ("zeroed", lambda b: bytes(len(b)), "only zero bytes"),
@@ -131,9 +132,10 @@ async def test_damaged_database(feed_server, tmp_path, capsys, caplog, case, how
     config, db = damage(tmp_path, await base_database(feed_server, tmp_path), how)
     before = db.read_bytes() if db.is_file() else None
     caplog.set_level(logging.INFO)
-    for command in ("check", "run"):
-        args = [command, "-c", str(config)] + (["--once"] if command == "run" else [])
-        code, err = await cli(capsys, *args)
+    export = [["feeds", "export"]] if case != "flipped bits in a title" else []  # it reads no item titles
+    for args in [["check"], ["run", "--once"], *export]:  # the commands that open the store
+        code, err = await cli(capsys, *args, "-c", str(config))
+        command = args[0]
         assert code == 1, (command, err)
         assert f"database {db} cannot be used: " in err and words in err and "To fix: " in err, err
         assert err.count("\n") == 1 and "Traceback" not in err, err  # one message, one line
@@ -141,10 +143,26 @@ async def test_damaged_database(feed_server, tmp_path, capsys, caplog, case, how
     assert (db.read_bytes() if db.is_file() else None) == before  # nothing written to it
 
 
-@pytest.mark.parametrize("case", ["good", "empty file"])
-async def test_usable_databases_still_open(feed_server, tmp_path, capsys, case) -> None:
-    base = await base_database(feed_server, tmp_path)
-    config, db = damage(tmp_path, base if case == "good" else b"", lambda b: b)
+async def test_a_good_database_still_opens(feed_server, tmp_path, capsys) -> None:
+    config, db = damage(tmp_path, await base_database(feed_server, tmp_path), lambda b: b)
     for command in ("check", "run"):
         code, err = await cli(capsys, command, "-c", str(config), *(["--once"] if command == "run" else []))
         assert code == 0, err
+
+
+def test_check_never_creates_a_database_and_run_still_does(tmp_path, capsys) -> None:
+    config, db = write_config(tmp_path, {}), tmp_path / "data" / "wirewatch.db"
+    assert main(["check", "-c", str(config)]) == 0
+    assert f"database: {db} does not exist yet (`wirewatch run` creates it)" in capsys.readouterr().out
+    assert not (tmp_path / "data").exists()  # no file, no directory, no lock file
+    assert main(["run", "--once", "-c", str(config)]) == 0
+    assert db.stat().st_size > 0
+
+
+async def test_check_does_not_migrate_an_older_database(feed_server, tmp_path, capsys) -> None:
+    older = sql(f"UPDATE meta SET value = '{schema.SCHEMA_VERSION - 1}' WHERE key = 'schema_version'")
+    config, db = damage(tmp_path, await base_database(feed_server, tmp_path), older)
+    before = db.read_bytes()
+    code, out = await asyncio.to_thread(main, ["check", "-c", str(config)]), capsys.readouterr().out
+    assert code == 0 and f"database: schema version {schema.SCHEMA_VERSION - 1}; `wirewatch run` migrates it" in out
+    assert db.read_bytes() == before  # read-only: the migration is run's

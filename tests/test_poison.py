@@ -150,3 +150,25 @@ async def test_full_disk_holds_work_with_one_warning_and_no_traceback(feed_serve
         await app.stop()
     assert feeds_by_name(app)["Bulky"].items_total == 40
     assert alerts(tmp_path)
+
+
+async def test_run_once_on_a_full_disk_exits_3_saying_polling_was_held(feed_server, tmp_path, capsys, monkeypatch):
+    """The cap goes on right after start (App.start wrapped): the same SQLITE_FULL as a full disk."""
+    from bot.cli import main
+
+    feed_server.set("/bulky.xml", BULKY)
+    path = config(feed_server, tmp_path, {"/bulky.xml": "Bulky"})
+    start = App.start
+
+    async def start_then_fill(self: App) -> None:
+        await start(self)
+        fill_disk_on_connect(self)
+
+    monkeypatch.setattr(App, "start", start_then_fill)
+    code = await asyncio.to_thread(main, ["run", "--once", "-c", str(path)])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "held" in err and "disk is full" in err and "Traceback" not in err, err
+    monkeypatch.setattr(App, "start", start)  # space again: nothing was lost
+    assert await asyncio.to_thread(main, ["run", "--once", "-c", str(path)]) == 0
+    assert feeds_by_name(App(load_runtime(path)))["Bulky"].items_total == 40

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.store.engine import open_engine, unreadable
+from bot.store.engine import open_engine, open_read_only, unreadable
 from bot.store.feeds import FeedsMixin, _save_feed_states  # noqa: F401  (re-exported, as before the split)
 from bot.store.items import ItemsMixin, _row_item, save_processed, stored_key  # noqa: F401
 from bot.store.lock import InstanceLock
@@ -44,6 +44,12 @@ class Store(FeedsMixin, ItemsMixin, StoriesMixin, OutboxMixin):
     def open(cls, database_url: str) -> Store:
         """Open (creating and migrating) the database."""
         return cls(open_engine(database_url))
+
+    @classmethod
+    def read_only(cls, database_url: str) -> tuple[Store, int] | None:
+        """`check`: the existing database, never written, and its schema version; None if there is none yet."""
+        opened = open_read_only(database_url)
+        return None if opened is None else (cls(opened[0]), opened[1])
 
     def close(self) -> None:
         self.engine.dispose()

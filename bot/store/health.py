@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import MetaData, inspect, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from bot.errors import WirewatchError
 
@@ -60,8 +61,8 @@ def file_problem(path: Path) -> str | None:
     if not path.exists() or path.is_dir():
         return "a directory, not a file" if path.is_dir() else None
     size = path.stat().st_size
-    if size == 0:
-        return None  # SQLite treats an empty file as a new, empty database
+    if size == 0:  # SQLite would take it as a new database: everything stored would be sent again
+        return "cut short (0 bytes: the file is empty)"
     with path.open("rb") as f:
         head = f.read(HEADER_SIZE)
     if not head.startswith(HEADER):
@@ -121,7 +122,10 @@ def missing_parts(conn: Connection, metadata: MetaData) -> list[str]:
 
 def where_of(conn: Connection) -> str:
     """The file (or the URL, password hidden) of a connection, for messages."""
-    url = conn.engine.url
+    return where_of_url(conn.engine.url)
+
+
+def where_of_url(url: URL) -> str:
     if url.get_backend_name() == "sqlite" and url.database:
-        return url.database.removeprefix("file:")  # a read-only URI names the same file
+        return unquote(url.database.removeprefix("file:"))  # a read-only URI names the same file
     return url.render_as_string(hide_password=True)

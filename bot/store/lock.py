@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from bot.errors import WirewatchError
+from bot.store.files import lock_files, open_lock_file, open_lock_file_to_read
 
 LOCK_CLASS = 0x7777  # first key of wirewatch's advisory locks; the second names schema and purpose
 _KEY = "hashtext(:purpose || current_schema()) & 2147483647"
@@ -59,7 +60,7 @@ def sqlite_path(engine: Engine) -> Path:
 
 def _flock_instance(db: Path):
     db.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(f"{db}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock_file(lock_files(db)[0])
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -117,10 +118,21 @@ def setup_transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
         return
-    fd = os.open(f"{sqlite_path(engine)}.setup-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    with setup_lock(sqlite_path(engine)), engine.begin() as conn:
+        yield conn  # committed before the flock is dropped
+
+
+@contextlib.contextmanager
+def setup_lock(db: Path, *, shared: bool = False) -> Iterator[None]:
+    """The SQLite database's setup flock: exclusive for a setup, shared for `check`, which must
+    not write (it opens an existing lock file read-only, and takes none if there is none)."""
+    path = lock_files(db)[1]
+    fd = open_lock_file_to_read(path) if shared else open_lock_file(path)
+    if fd is None:
+        yield
+        return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # waits: setup takes milliseconds
-        with engine.begin() as conn:
-            yield conn  # committed before the flock is dropped
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)  # waits: setup takes milliseconds
+        yield
     finally:
         os.close(fd)

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import and_, delete, exists, func, not_, select, text, update
 from sqlalchemy.engine import Engine
 
+from bot.store import health
 from bot.store import schema as t
 
 BATCH = 500  # items per transaction: short enough never to hold up a poll cycle's writes
@@ -50,9 +51,9 @@ def prune_batch(engine: Engine, cutoff: datetime, limit: int = BATCH) -> int:
 def database_size(engine: Engine) -> int | None:
     """Bytes on disk: the SQLite file and its WAL, or the PostgreSQL tables of this schema."""
     if engine.dialect.name == "sqlite":
-        name = engine.url.database
-        if not name or name == ":memory:":
+        if not engine.url.database or engine.url.database == ":memory:":
             return None
+        name = health.where_of_url(engine.url)  # check's read-only URI names the same file
         return sum(p.stat().st_size for p in (Path(name), Path(f"{name}-wal")) if p.exists())
     with engine.connect() as conn:
         return int(conn.execute(text(

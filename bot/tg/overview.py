@@ -1,12 +1,11 @@
 """What chat commands changed, as `wirewatch check` lists it: feeds added by /addfeed, and chats
 whose topics or settings were set from Telegram (these win over config.toml). Reads the database
-only if it already exists; never imports python-telegram-bot.
+only if it already exists, and read-only; never imports python-telegram-bot.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
@@ -15,6 +14,8 @@ from bot.preflight import url_problem
 from bot.runtime import Runtime, with_stored_routes
 from bot.store import chats as db
 from bot.store.db import IMPORTED, Store, unreadable
+from bot.store.health import sqlite_file
+from bot.store.migrations import SCHEMA_VERSION
 from bot.tg.digest import describe, merge_prefs
 
 
@@ -23,21 +24,20 @@ def stored_lines(rt: Runtime) -> list[str]:
     return stored_report(rt)[0]
 
 
-def _exists(rt: Runtime) -> bool:
-    url = rt.config.bot.database_url
-    return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists()
-
-
 def stored_feed_problems(rt: Runtime) -> list[Problem]:
     """Feeds added by /addfeed or import that every fetch would refuse, judged as config.toml's
     feeds are (preflight.url_problem); none when there is no database yet.
 
     A database that cannot be used raises, as in stored_report: check exits 1 with that one line.
     """
-    if not _exists(rt):
+    opened = Store.read_only(rt.config.bot.database_url)  # check writes nothing
+    if opened is None:
+        return []
+    store, version = opened
+    if version < SCHEMA_VERSION:  # run migrates it first; its feeds are judged then
+        store.close()
         return []
     allow = rt.config.polling.allow_private_networks
-    store = Store.open(rt.config.bot.database_url)
     try:
         feeds = [f for f in store.feeds(active_only=True) if f.origin in ("admin", IMPORTED)]
     except (DatabaseError, UnicodeDecodeError) as exc:
@@ -51,9 +51,16 @@ def stored_feed_problems(rt: Runtime) -> list[Problem]:
 
 def stored_report(rt: Runtime) -> tuple[list[str], bool]:
     """Lines for `check`, and False when the database exists but cannot be read (check exits 1)."""
-    if not _exists(rt):
-        return [], True
-    store = Store.open(rt.config.bot.database_url)  # a database that cannot be used raises DamagedDatabase: check exits 1
+    url = rt.config.bot.database_url
+    opened = Store.read_only(url)  # a database that cannot be used raises DamagedDatabase: check exits 1
+    if opened is None:
+        path = sqlite_file(url)
+        return [f"database: {path} does not exist yet (`wirewatch run` creates it)" if path else
+                "database: no wirewatch tables yet (`wirewatch run` creates them)"], True
+    store, version = opened
+    if version < SCHEMA_VERSION:  # its tables lack what the migrations add: reading them would fail
+        store.close()
+        return [f"database: schema version {version}; `wirewatch run` migrates it to {SCHEMA_VERSION}"], True
     try:
         store.items_since(datetime.now(UTC) - timedelta(seconds=rt.config.stories.window))  # as run reads
         return _size_lines(store) + _feed_lines(store) + _chat_lines(rt, store), True
