@@ -211,3 +211,12 @@ def test_eval_clusters_needs_gold_story(write_config, tmp_path, capsys):
     items.write_text('{"id": "x", "title": "t"}\n')
     assert main(["eval", "clusters", "-c", str(path), "--input", str(items)]) == 1
     assert "item x has no 'story'" in capsys.readouterr().err
+
+
+def test_config_checks_and_replay_do_not_import_the_http_client():
+    """URL checks are pure (netguard): check, replay and eval start without aiohttp's import."""
+    code = ("import sys; import bot.config, bot.preflight, bot.replay, bot.items_jsonl; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiohttp', 'telegram', 'numpy'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,7 +14,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.config import PollingSettings, parse_config
 from bot.ingest.fetch import Fetcher, parse_max_age, parse_retry_after
-from bot.ingest.netguard import BlockedAddressError, GuardedResolver, blocked_reason
+from bot.ingest.netguard import BlockedAddressError, blocked_reason
+from bot.ingest.resolver import GuardedResolver
 from bot.models import FeedForUpdate, FetchResult, FetchStatus
 from tests.feedserver import FeedServer
 

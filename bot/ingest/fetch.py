@@ -21,13 +21,8 @@ from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector
 from yarl import URL
 
 from bot.config import PollingSettings
-from bot.ingest.netguard import (
-    BadHostError,
-    BlockedAddressError,
-    GuardedResolver,
-    fetch_target,
-    parse_url,
-)
+from bot.ingest.netguard import BadHostError, BlockedAddressError, fetch_target, parse_url
+from bot.ingest.resolver import GuardedResolver
 from bot.models import FeedForUpdate, FetchResult, FetchStatus
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -2,7 +2,8 @@
 
 A feed URL comes from a config file or a chat command, so a hostile or careless URL must not
 reach the bot's own machine or its LAN. The check runs where aiohttp resolves a host name
-(GuardedResolver), so the addresses checked are the addresses connected to and a DNS answer
+(bot/ingest/resolver.py GuardedResolver, the one part that needs aiohttp: config checks and
+`check` import this module without it), so the addresses checked are the addresses connected to and a DNS answer
 that changes between a check and the connect (rebinding) cannot slip through. aiohttp does not
 call the resolver for IP literals, so the fetcher checks those itself with check_url().
 
@@ -19,10 +20,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from urllib.parse import unquote
 
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -206,21 +205,3 @@ def fetch_target(url: URL, *, guard: bool) -> URL:
 def feed_target(text: str, *, guard: bool) -> URL:
     """A feed URL as written in config or the database, judged as its first fetch would judge it."""
     return fetch_target(parse_url(text), guard=guard)
-
-
-class GuardedResolver(AbstractResolver):
-    """Wraps a resolver and refuses the whole answer if ANY address in it is not public."""
-
-    def __init__(self, inner: AbstractResolver):
-        self._inner = inner
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        for result in results:
-            check_address(host, result["host"])
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
