@@ -135,7 +135,8 @@ def test_parse_tree_shape() -> None:
 ERRORS = [
     ("", 1, 1, "empty query", "a term"),
     ("   \n  ", 1, 1, "empty query", "a term"),
-    ("(mosul OR kirkuk", 1, 17, "not closed", ")"),
+    ("(mosul OR kirkuk", 1, 1, "this ( is not closed (found the end instead of ))", ")"),
+    ("a AND (mosul OR\n kirkuk", 1, 7, "this ( is not closed", ")"),
     ("mosul OR", 1, 9, "ends after OR", "a term"),
     ("mosul AND\n", 1, 10, "ends after AND", "a term"),
     ("OR mosul", 1, 1, "unexpected OR", "a term"),

@@ -82,7 +82,7 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
 QUERY_FILES = [
     # (file text, file line, file column): where the error is in the file, not in the query
     ("name = 'x'\nquery = 'mosul OR'\n", 2, 18),
-    ("name = 'x'\nquery = \"(mosul\"\n", 2, 16),
+    ("name = 'x'\nquery = \"(mosul\"\n", 2, 10),  # the ( that is not closed
     ("name = 'x'\n\nquery = '''\nmosul\nOR (kirkuk\n  AND )\n'''\n", 6, 7),
     ("name = 'x'\nquery = '''mosul\n  AND )\n'''\n", 3, 7),
     ("name = 'x'\nquery = '''  mosul AND )'''\n", 2, 24),

@@ -250,9 +250,8 @@ class _Parser:
         if self.tok.kind == "RPAREN":
             raise self.error(self.tok, "empty parentheses", _START)
         node = self.or_expr()
-        if self.tok.kind != "RPAREN":
-            line, column = _where(self.text, opener.start)
-            raise self.error(self.tok, f"( at line {line}, column {column} is not closed", ")")
+        if self.tok.kind != "RPAREN":  # said where the ( is: the place to add its )
+            raise self.error(opener, f"this ( is not closed (found {self.tok.text or 'the end'} instead of ))", ")")
         self.take()
         self.depth -= 1
         return node
