@@ -9,7 +9,7 @@ import logging
 import os
 import pickle
 import zlib
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -17,6 +17,7 @@ from bot.items_jsonl import read_items
 from bot.stories import snapfile, snapshot
 from bot.stories.cluster import StoryClusterer, default_settings
 from bot.stories.snapshot import Marker
+from bot.stories.window import Window
 from tests import test_story_paths as paths
 
 MARK = Marker(last_item=39, judgements=0)
@@ -276,6 +277,44 @@ def refused_then_rebuilt(file, marker: Marker, settings, stream, name: str, word
     again = StoryClusterer(settings)
     assert again.load_window(file, replace(marker, last_item=marker.last_item + 1)) == ""
     assert window_state(again) == window_state(fresh)
+
+
+@pytest.mark.parametrize(("payload", "head", "words"), [
+    (pickle.dumps(set()), {}, "the payload is a set, not a list of window changes"),
+    (pickle.dumps({"hold": 1}), {}, "the payload is a dict"),
+    (pickle.dumps([]), {}, "0 changes, the header says"),  # its header says there are some
+    (pickle.dumps([("hold",)]), {"changes": 1}, "IndexError"),  # a list of one change, not one
+])
+def test_a_journal_of_anything_but_its_changes_is_damaged(tmp_path, monkeypatch, payload, head, words):
+    """Taken as the window's changes, a set failed every later feed (`'set' object has no attribute
+    'append'`), and an empty list silently dropped what the header says happened."""
+    live, file, _, stream = journalled(tmp_path, monkeypatch)
+    with_payload(snapshot.journal_path(file), snapshot.JOURNAL_MAGIC, payload, **head)
+    refused_then_rebuilt(file, replace(MARK, last_item=60), default_settings(window=6 * 3600.0), stream[:30],
+                         snapshot.journal_path(file).name, words)
+
+
+@pytest.mark.parametrize(("payload", "words"), [
+    (pickle.dumps(Window.__new__(Window), protocol=5), "the window has no span"),  # crashed the start
+    (pickle.dumps({"a": 1}), "the payload is a dict, not a story window"),
+])
+def test_a_snapshot_of_anything_but_a_whole_window_is_damaged(tmp_path, payload, words):
+    file, settings, stream = tmp_path / snapshot.FILE_NAME, default_settings(), items()
+    live = StoryClusterer(settings)
+    decisions(live, stream[:10])
+    live.save_window(file, MARK)
+    with_payload(file, snapshot.MAGIC, payload)
+    refused_then_rebuilt(file, MARK, settings, stream[:10], snapshot.FILE_NAME, words)
+
+
+def test_a_window_with_a_part_of_the_wrong_type_is_damaged(tmp_path):
+    file, settings, stream = tmp_path / snapshot.FILE_NAME, default_settings(), items()
+    live = StoryClusterer(settings)
+    decisions(live, stream[:10])
+    live._window._heap = set(live._window._heap)
+    snapfile.write(file, snapshot.MAGIC, {"fingerprint": snapshot.fingerprint(settings), "marker": asdict(MARK)},
+                   live._window)
+    refused_then_rebuilt(file, MARK, settings, stream[:10], snapshot.FILE_NAME, "the window's _heap is a set")
 
 
 def test_a_flipped_byte_in_the_snapshot_fails_its_checksum(tmp_path):

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from bot.config import StorySettings
 from bot.stories import snapfile
+from bot.stories.held import Member, Story
 from bot.stories.window import Window
 
 MAGIC = b"wirewatch story window\n"
@@ -78,7 +79,7 @@ def save(path: Path, window: Window, settings: StorySettings, marker: Marker) ->
     held = sum(1 for c in window.changes or () if c[0] == "hold")
     if (window.changes is not None and base is not None and held <= JOURNAL_SHARE * max(1, len(window))
             and _base_marker(path, printed) == base):
-        head = {"fingerprint": printed, "base": base, "marker": asdict(marker)}
+        head = {"fingerprint": printed, "base": base, "marker": asdict(marker), "changes": len(window.changes)}
         _write(journal_path(path), JOURNAL_MAGIC, head, window.changes)
         return
     _write(path, MAGIC, {"fingerprint": printed, "marker": asdict(marker)}, window)
@@ -128,6 +129,7 @@ def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[Window | 
         if changes is None and base != asdict(marker):
             return None, "the database changed since it was written"
         window = snapfile.payload(data, start, head)
+        _check(window)
         _replayed(window, changes, base)
     except _JournalDamaged as exc:
         return None, f"damaged journal ({journal.name}): {exc}"
@@ -154,9 +156,15 @@ def _journal(journal: Path, printed: str, base: dict | None, marker: Marker) -> 
             return None
         if head.get("marker") != asdict(marker):
             return None
-        changes = snapfile.payload(data, start, head)
+        changes, claimed = snapfile.payload(data, start, head), head.get("changes")
     except snapfile.Damaged as exc:
         raise _JournalDamaged(str(exc)) from None
+    # a list of steps, as many as its header says: anything else would be replayed as a window
+    # that misses changes, or kept as `changes` and fail every later feed
+    if type(changes) is not list or not all(type(c) is tuple and c for c in changes):
+        raise _JournalDamaged(f"the payload is a {type(changes).__name__}, not a list of window changes")
+    if len(changes) != claimed:
+        raise _JournalDamaged(f"{len(changes)} changes, the header says {claimed!r}")
     return changes
 
 
@@ -174,3 +182,21 @@ def _replayed(window: Window, changes: list[tuple] | None, base: dict | None) ->
 
 class _JournalDamaged(snapfile.Damaged):
     """The journal, not the whole window, is what is wrong."""
+
+
+def _check(window: object) -> None:
+    """That what was unpickled has every part of a window that a fresh one has, of its type (a
+    part missing would fail the first feed, or the start, instead of the load)."""
+    if type(window) is not Window:
+        raise snapfile.Damaged(f"the payload is a {type(window).__name__}, not a story window")
+    state = vars(window)
+    for name, value in Window(0.0, 0).__getstate__().items():  # what a save writes
+        if name not in state:
+            raise snapfile.Damaged(f"the window has no {name}")
+        kind = (int, float) if isinstance(value, float) else type(value)
+        if not isinstance(state[name], kind):
+            raise snapfile.Damaged(f"the window's {name} is a {type(state[name]).__name__}")
+    if not all(type(m) is Member for m in window._heap):
+        raise snapfile.Damaged("the window holds an item that is not a Member")
+    if not all(type(s) is Story for s in window.stories.values()):
+        raise snapfile.Damaged("the window holds a story that is not a Story")
