@@ -45,7 +45,7 @@ def refused_then_rebuilt(file, marker: Marker, settings, stream, name: str, word
     (pickle.dumps({"hold": 1}), {}, "the payload is a dict"),
     (pickle.dumps([]), {}, "0 changes, the header says"),  # its header says there are some
     (pickle.dumps([("hold",)]), {"changes": 1}, "IndexError"),  # a list of one change, not one
-])
+], ids=["set", "dict", "empty list", "not a change"])
 def test_a_journal_of_anything_but_its_changes_is_damaged(tmp_path, monkeypatch, payload, head, words):
     """Taken as the window's changes, a set failed every later feed (`'set' object has no attribute
     'append'`), and an empty list silently dropped what the header says happened."""
@@ -58,7 +58,7 @@ def test_a_journal_of_anything_but_its_changes_is_damaged(tmp_path, monkeypatch,
 @pytest.mark.parametrize(("payload", "words"), [
     (pickle.dumps(Window.__new__(Window), protocol=5), "the window has no span"),  # crashed the start
     (pickle.dumps({"a": 1}), "the payload is a dict, not a story window"),
-])
+], ids=["empty Window", "dict"])
 def test_a_snapshot_of_anything_but_a_whole_window_is_damaged(tmp_path, payload, words):
     file, settings, stream = tmp_path / snapshot.FILE_NAME, default_settings(), items()
     live = StoryClusterer(settings)
