@@ -4,15 +4,17 @@ exactly as the live window would have; anything else rebuilds it from the store.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import pickle
+import zlib
 from dataclasses import replace
 
 import pytest
 
 from bot.items_jsonl import read_items
-from bot.stories import snapshot
+from bot.stories import snapfile, snapshot
 from bot.stories.cluster import StoryClusterer, default_settings
 from bot.stories.snapshot import Marker
 from tests import test_story_paths as paths
@@ -89,10 +91,18 @@ def test_a_failed_save_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypa
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot.pickle, "dump", full_disk)
+    monkeypatch.setattr(snapfile.pickle, "dump", full_disk)
     with pytest.raises(OSError):
         live.save_window(file, replace(MARK, last_item=50))
     assert file.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [snapshot.FILE_NAME]
+
+
+def with_payload(file, magic: bytes, payload: bytes, **head) -> None:
+    """The file with its header kept (and its checksum made to match) but another payload: what
+    only a bug, or a hand, writes."""
+    old, start = snapfile.header(file.read_bytes(), magic)
+    old |= head | {"crc32": f"{zlib.crc32(payload):08x}"}
+    file.write_bytes(magic + json.dumps(old).encode() + b"\n" + payload)
 
 
 def test_learned_thresholds_do_not_invalidate_the_window(tmp_path):
@@ -108,9 +118,7 @@ def test_learned_thresholds_do_not_invalidate_the_window(tmp_path):
 def test_a_snapshot_never_runs_code(tmp_path):
     file, settings = tmp_path / snapshot.FILE_NAME, default_settings()
     StoryClusterer(settings).save_window(file, MARK)
-    head = file.read_bytes().split(b"\n", 2)
-    hostile = pickle.dumps(os.system)  # a global outside the window's classes
-    file.write_bytes(b"\n".join(head[:2]) + b"\n" + hostile)
+    with_payload(file, snapshot.MAGIC, pickle.dumps(os.system))  # a global outside the window's classes
     why = StoryClusterer(settings).load_window(file, MARK)
     assert why.startswith("damaged") and "posix.system is not part of a story window" in why
 
@@ -246,3 +254,4 @@ def test_a_long_run_stops_recording_and_saves_whole(tmp_path, monkeypatch):
     restored = StoryClusterer(default_settings())
     assert restored.load_window(file, replace(MARK, last_item=60)) == ""
     assert window_state(restored) == window_state(live)
+
