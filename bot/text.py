@@ -28,8 +28,7 @@ _ARABIC_VARIANTS = str.maketrans(
     }
 )
 
-# A token is a run of letters/digits; a hyphen splits ("al-Baghdadi" -> al, baghdadi), and so
-# does an apostrophe, but inside a name (close_marks).
+# A token is a run of letters/digits; an apostrophe or hyphen splits ("al-Baghdadi" -> al, baghdadi).
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -76,9 +75,12 @@ def _ascii_split(text: str) -> list[str]:
 
 
 # An apostrophe or ayn inside a transliterated name is spelling, not a word break: Qa'im, Qaʼim
-# and Qaim are one word, for rules, matching and stories alike. English clitics ('s, 't, 're,
-# 'll, 've, 'd, 'm) stay split off. (The mark comes first in the pattern, so the engine tests the
-# lookarounds only at marks; a text without one skips the pattern: it costs ~12 ns a character.)
+# and Qaim are one word for the story clusterer (bot/stories/features.py), which compares whole
+# reports. Not for rules and the classifier: there the mark is as often grammar, French
+# "l'Iran", Italian "dell'Isis", Turkish "IŞİD'in", and a rule's name must still be found
+# (a rule spells its variants: rules/anbar.toml). English clitics ('s, 't, 're, 'll, 've, 'd,
+# 'm) stay split off. (The mark comes first in the pattern, so the lookarounds are tested only at
+# marks; a text without one skips the pattern: it costs ~12 ns a character.)
 _MARKS = "'’ʼʿʾ`"
 _INNER_MARK = re.compile(rf"[{_MARKS}](?<=[^\W\d_].)(?=[^\W\d_]{{2,}})(?!(?i:re|ll|ve)\b)")
 
@@ -92,14 +94,14 @@ def close_marks(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded word tokens of text, in order."""
-    folded = close_marks(fold(text))
+    folded = fold(text)
     return _ascii_split(folded) if folded.isascii() else _WORD.findall(folded)
 
 
 def raw_words(text: str) -> list[str]:
     """Word tokens with their original case (NFKC only), for case-sensitive terms like 'IS';
     token for token the same words as words()."""
-    text = close_marks(unicodedata.normalize("NFKC", text))
+    text = unicodedata.normalize("NFKC", text)
     if text.isascii():
         return _ascii_split(text)
     text = unicodedata.normalize("NFC", _strip_marks(text))

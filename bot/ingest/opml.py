@@ -53,7 +53,8 @@ def read_opml(data: bytes, where: str = "OPML") -> OpmlList:
         url = (entry.get("url") or "").strip()
         problem = url_problem(url)
         if problem:
-            skipped.append(problem if problem.startswith(f"{url}: ") and url else f"{url or '(empty)'}: {problem}")
+            named = url and problem.startswith((f"{url}: ", f"{url!r}: "))  # the reason may name it already
+            skipped.append(problem if named else f"{url or '(empty)'}: {problem}")
             continue
         if url in seen:
             continue

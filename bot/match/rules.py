@@ -185,7 +185,8 @@ def name_clashes(topics: Iterable[Topic]) -> list[Problem]:
 
     Labels (`wirewatch train`) and /subscribe find a topic by id or name, ignoring case; two
     topics answering to one word would take each other's labels, so the word must be unique.
-    A name may equal its own topic's id. Reported on the later file (sorted), naming the other.
+    A name may equal its own topic's id. Reported on the file whose name clashes, naming the other
+    (of two equal names, the later file in sorted order).
     """
     topics = list(topics)
     owner = {t.id.casefold(): t for t in topics}

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from itertools import chain, islice
 
-from bot.text import fold_word, raw_words, words
+from bot.text import close_marks, fold_word, raw_words, words
 
 # English function words and reporting verbs: present in every story, evidence of none.
 STOPWORDS = frozenset(
@@ -136,9 +136,9 @@ def day_bits(terms) -> int:
 
 
 def clean(title: str, text: str) -> tuple[str, str]:
-    """Title without a wire prefix. (Transliteration marks are closed up by the tokenizer:
-    bot.text.close_marks.)"""
-    return _WIRE_PREFIX.sub("", title.strip()), text
+    """Title without a wire prefix; both with transliteration marks closed up (close_marks)."""
+    title = _WIRE_PREFIX.sub("", title.strip())
+    return close_marks(title), close_marks(text)
 
 
 def action_bits(tokens: list[str], first: bool = False) -> int:
