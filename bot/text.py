@@ -104,5 +104,5 @@ def raw_words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     if text.isascii():
         return _ascii_split(text)
-    text = unicodedata.normalize("NFC", _strip_marks(text))
+    text = unicodedata.normalize("NFC", _strip_marks(text)).replace("ـ", "")  # tatweel: as fold drops it
     return _WORD.findall(text)

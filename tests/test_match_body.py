@@ -81,6 +81,20 @@ def test_the_fast_ascii_tokenizer_gives_the_regex_tokens():
         assert words(text) == word.findall(fold(text)) and raw_words(text) == word.findall(text), repr(text)
 
 
+def test_words_and_raw_words_stay_aligned_on_any_text():
+    """Exact-case terms and NEAR read raw_words positions against words(): one token each, in
+    Arabic with tatweel and harakat, German ß, Turkish dotted I, combining accents and marks."""
+    import random
+
+    from bot.text import raw_words, words
+
+    rng = random.Random(1)
+    chars = "aZé'’ ß İıـ\u0301\u064e-ابتʼʿ.,x9"
+    for _ in range(20000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
+        assert len(words(text)) == len(raw_words(text)), repr(text)
+
+
 @pytest.mark.parametrize(("text", "tokens"), [
     ("frappe sur l'Iran", ["frappe", "sur", "l", "iran"]),  # an elision: the name is still a word
     ("dell'Isis", ["dell", "isis"]),
