@@ -169,13 +169,11 @@ class App(HotReload, Schedule):
     def _restore_window(self) -> None:
         """The window saved at the last clean stop when it is current, else rebuilt item by item."""
         marker = Marker(*self.store.window_marker())
-        why = self.clusterer.load_window(self._window_file(), marker)
+        why = self.clusterer.load_window(self._window_file(), marker, self.clock())
         if why:
             log.info("story window rebuilt from the database (saved window: %s)", why)
             since = self.clock() - timedelta(seconds=self.runtime.config.stories.window)
             self.clusterer.restore(self.store.items_since(since))
-        else:
-            self.clusterer.expire(self.clock())
         self.heap.keep()
         self._window_saved = None if why else marker
         self._window_owned = True

@@ -107,3 +107,18 @@ def test_a_snapshot_of_an_older_format_is_not_current_and_not_damaged(tmp_path):
     file.write_bytes(snapshot.MAGIC + json.dumps(head).encode() + b"\n" + file.read_bytes()[start:])
     why = StoryClusterer(settings).load_window(file, MARK)
     assert why.startswith("written in another file format") and "damaged" not in why
+
+
+def test_a_window_whose_items_are_not_what_a_save_writes_is_damaged_not_a_crash(tmp_path):
+    """Allowed classes in a shape no save writes (an item whose time is text): the expiry that
+    ends a load meets it, and the load says so; the start does not fail."""
+    file, settings, stream = tmp_path / snapshot.FILE_NAME, default_settings(), items()
+    live = StoryClusterer(settings)
+    decisions(live, stream[:10])
+    live._window._heap[0].time = "yesterday"
+    snapfile.write(file, snapshot.MAGIC, {"fingerprint": snapshot.fingerprint(settings), "marker": asdict(MARK)},
+                   live._window)
+    fresh, frozen = StoryClusterer(settings), gc.get_freeze_count()
+    why = fresh.load_window(file, MARK, stream[9].published)
+    assert why.startswith(f"damaged ({snapshot.FILE_NAME}): TypeError"), why
+    assert len(fresh) == 0 and gc.get_freeze_count() == frozen

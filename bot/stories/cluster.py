@@ -169,9 +169,10 @@ class StoryClusterer:
         """Write the window as it is, for the next start (see snapshot.py)."""
         snapshot.save(path, self._window, self.settings, marker)
 
-    def load_window(self, path: Path, marker: snapshot.Marker) -> str:
-        """Take the window saved at path if it is current: "" when taken, else why not."""
-        window, why = snapshot.load(path, self.settings, marker)
+    def load_window(self, path: Path, marker: snapshot.Marker, now: datetime | None = None) -> str:
+        """Take the window saved at path if it is current (expired to now, when given): "" when
+        taken, else why not."""
+        window, why = snapshot.load(path, self.settings, marker, None if now is None else now.timestamp())
         if window is not None and not isinstance(window, Window):
             window, why = None, "damaged: not a story window"
         if window is not None:

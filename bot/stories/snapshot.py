@@ -105,9 +105,11 @@ def _base_marker(path: Path, printed: str) -> dict | None:
     return head.get("marker") if current else None
 
 
-def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[Window | None, str]:
+def load(path: Path, settings: StorySettings, marker: Marker,
+         now: float | None = None) -> tuple[Window | None, str]:
     """(the window, "") when the snapshot at path, with its journal if any, is current, else
-    (None, why not)."""
+    (None, why not). now: expire what is older than the window by then, as a step of the load (a
+    window whose items are not what any save writes fails here, a rebuild, not at the start)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -120,6 +122,8 @@ def load(path: Path, settings: StorySettings, marker: Marker) -> tuple[Window | 
     with snapfile.no_collection():  # until frozen: a collection first would scan every object read (0.4 s at 100k)
         try:
             window = _taken(data, journal, printed, marker)
+            if now is not None and not isinstance(window, str):
+                window.expire(now - settings.window)
         except _JournalDamaged as exc:
             return None, f"damaged journal ({journal.name}): {exc}"
         except snapfile.Damaged as exc:
