@@ -96,7 +96,7 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     for kind, options in _EVAL_ONLY.items():
         given = [flag for name, flag in options if getattr(args, name) not in (None, False)]
         if given and args.what != kind:
-            return f"{', '.join(given)} applies to `eval {kind}` only"
+            return f"{', '.join(given)} {'apply' if len(given) > 1 else 'applies'} to `eval {kind}` only"
     return None
 
 

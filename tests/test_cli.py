@@ -184,7 +184,7 @@ def test_eval_clusters_scores_orders_and_retimes(write_config, tmp_path, capsys)
     (["clusters", "--orders", "x"], "--orders: not a whole number: 'x'"),
     (["clusters", "--curve"], "--curve applies to `eval topics` only"),
     (["clusters", "--train-size", "50"], "--train-size applies to `eval topics` only"),
-    (["topics", "--orders", "3", "--retime"], "--orders, --retime applies to `eval clusters` only"),
+    (["topics", "--orders", "3", "--retime"], "--orders, --retime apply to `eval clusters` only"),
 ])
 def test_eval_refuses_options_it_would_ignore(argv, message, write_config, tmp_path, capsys):
     path = write_config("", rules={"anbar": ANBAR})
