@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 
 from bot import __version__
 from bot.errors import WirewatchError
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay = command("replay", "stream items through match and story clustering, one decision per item")
     replay.add_argument("--input", metavar="F.jsonl", required=True)
     replay.add_argument("--output", metavar="O.jsonl", help="write decisions here (default: stdout)")
+    replay.add_argument("--now", metavar="TIME", type=_instant,
+                        help="decide as one `run` cycle at this ISO 8601 time would: an item older than the "
+                             "story window by then is compared by identity only (default: no clock)")
     fetch = command("fetch", "print one feed's items (a URL or a file) as Item JSONL, as the pipeline would store them")
     fetch.add_argument("source", metavar="URL|FILE", help="a feed URL, or a feed file")
     fetch.add_argument("--limit", metavar="N", type=int, help="print at most N items (in feed order)")
@@ -82,6 +86,15 @@ def _count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 time given on the command line (no zone: UTC)."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # Options of one `eval` kind that the other would ignore: given there, a usage error.

@@ -38,7 +38,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     rt = load_runtime(config_path(args), telegram=False)
     records = _read_all(args.input)  # every line validated before anything is written
-    lines = replay_lines(records, rt.matcher, StoryClusterer(rt.config.stories))
+    lines = replay_lines(records, rt.matcher, StoryClusterer(rt.config.stories), now=args.now)
     _write_lines(lines, args.output)
     return EXIT_OK
 

@@ -133,6 +133,22 @@ def test_replay_writes_one_decision_per_item_in_time_order(write_config, tmp_pat
     assert lines[2]["why"][0].startswith("words ") and any(w.startswith("confidence ") for w in lines[2]["why"])
 
 
+def test_replay_now_decides_as_a_run_cycle_at_that_time(write_config, tmp_path, capsys):
+    """An archived report older than the window by the clock is compared by identity only in
+    `run`; `replay --now` does the same, so its rewrite inside the window starts a story."""
+    path = write_config("", rules={"anbar": ANBAR})
+    items = tmp_path / "items.jsonl"
+    old = {**STORY_ITEMS[1], "published": "2026-11-18T11:00:00Z"}  # 49 h before the clock below
+    rewrite = {**STORY_ITEMS[2], "published": "2026-11-18T13:00:00Z"}  # 47 h before it
+    items.write_text(json.dumps(old) + "\n" + json.dumps(rewrite) + "\n")
+    for now, same in ((None, True), ("2026-11-20T12:00:00Z", False)):
+        argv = ["replay", "-c", str(path), "--input", str(items)] + (["--now", now] if now else [])
+        assert main(argv) == 0
+        first, second = (json.loads(x) for x in capsys.readouterr().out.splitlines())
+        assert (first["story"] == second["story"]) is same, (now, first, second)
+    assert first["why"] == ["older than the window"]
+
+
 def test_replay_reads_standard_input(write_config, monkeypatch, capsys):
     """`wirewatch fetch feed.xml | wirewatch replay --input -`"""
     path = write_config("", rules={"anbar": ANBAR})
