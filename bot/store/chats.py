@@ -38,6 +38,7 @@ from bot.store.tg_outbox import (  # noqa: F401  (_tg_row re-exported)
     _tg_row,
     alert_row,
     hold,
+    make_alert,
     mark_sent_many,
     outbox_row,
     queue_depth,
@@ -51,7 +52,7 @@ from bot.store.tg_outbox import (  # noqa: F401  (_tg_row re-exported)
 
 __all__ = [
     "FOREVER", "SETTINGS", "ChatRow", "Explanation", "StoredChats", "TgRow", "alert_row", "all_chats",
-    "deactivate_chat", "explain_item", "get_chat", "hold", "mark_sent_many", "migrate_chat", "mute",
+    "deactivate_chat", "explain_item", "get_chat", "hold", "make_alert", "mark_sent_many", "migrate_chat", "mute",
     "muted_topics", "mutes", "outbox_row", "queue_depth", "register_chat", "rows_for_message",
     "save_labels", "set_chat_settings", "set_feedback", "set_status", "set_subscription",
     "stored_chats", "telegram_queue", "telegram_sent_since", "tg_target", "unmute",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from bot.store import schema as t
 from bot.store.db import Store
@@ -60,12 +60,19 @@ def outbox_row(store: Store, row_id: int) -> TgRow | None:
 
 
 def alert_row(store: Store, chat_id: int, story_id: str) -> TgRow | None:
-    """The story's first alert to this chat (what an update edits)."""
+    """The story's first alert to this chat (what an update edits); one that failed only when no
+    other did (a later report sent in its place, make_alert, is the one to edit)."""
     o = t.outbox.c
     query = select(t.outbox).where(o.target == tg_target(chat_id), o.story_id == story_id, o.kind == "alert")
     with store.engine.connect() as conn:
-        r = conn.execute(query.order_by(o.id)).first()
+        r = conn.execute(query.order_by(case((o.status == "failed", 1), else_=0), o.id)).first()
     return _tg_row(r) if r else None
+
+
+def make_alert(store: Store, row_id: int) -> None:
+    """An update row sent as the story's alert (its alert failed here): what later reports edit."""
+    with store.engine.begin() as conn:
+        conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(kind="alert"))
 
 
 def rows_for_message(store: Store, chat_id: int, message_id: int) -> list[TgRow]:

@@ -130,7 +130,13 @@ class TelegramDelivery:
     async def _update(self, chat_id: int, row: TgRow, update: Alert, prefs: ChatPrefs, now: datetime) -> str | None:
         """Edit the story's alert; a message id, or None when the update was held or settled."""
         original = db.alert_row(self.store, chat_id, row.story_id)
-        if original is None or original.status in ("failed", "muted"):
+        if original is not None and original.status == "failed":
+            # the story's alert never arrived here (Telegram refused it): this report is the
+            # chat's first of the story, sent as its alert, and later reports edit it
+            ref = await self.sink.send_alert(chat_id, row, prefs)
+            db.make_alert(self.store, row.id)
+            return ref
+        if original is None or original.status == "muted":
             db.set_status(self.store, [row.id], original.status if original else "failed", "the story's alert was not sent here")
             return None
         if original.status == "held":
