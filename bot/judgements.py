@@ -29,6 +29,16 @@ class Outcome:
     other_id: str | None = None
 
 
+def one_per_person(judgements: list[db.Judgement]) -> list[db.Judgement]:
+    """Each person's first answer on each pair: pressing a button eight times is one answer, and
+    one person must not move the deployment's thresholds alone. (Every press is still stored.)"""
+    first: dict[tuple, db.Judgement] = {}
+    for j in judgements:
+        who = j.user_id if j.user_id is not None else ("chat", j.chat_id)
+        first.setdefault((j.story_id, j.other_id, who), j)
+    return list(first.values())
+
+
 class StoryJudge:
     def __init__(self, store: Store, clusterer: StoryClusterer, clock: Callable[[], datetime]):
         self.store, self.clusterer, self.clock = store, clusterer, clock
@@ -49,7 +59,7 @@ class StoryJudge:
         """Set the clusterer's thresholds from the configured ones and every stored answer."""
         if self.base is None:
             return None  # the clusterer has no related band to tune
-        judged = [(j.score, j.verdict) for j in db.judgements(self.store)]
+        judged = [(j.score, j.verdict) for j in one_per_person(db.judgements(self.store))]
         bars = learn_thresholds(*self.base, judged)
         if bars != self.clusterer.thresholds():
             log.info("story thresholds from %d judgements: join %.3f, related %.3f", len(judged), *bars)

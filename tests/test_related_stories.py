@@ -235,3 +235,17 @@ def test_story_buttons_and_their_callbacks():
         StoryVerdict(2**40, "same"), StoryVerdict(2**40, "different")]
     assert labels(alert_keyboard(5, story="different"))[1] == ["Different story ✓"]
     assert parse_callback("pj:5:x") is None and parse_callback("pj:x:s") is None
+
+
+def test_one_person_pressing_again_is_one_answer_for_the_thresholds(store):
+    """Eight presses of "Same story" by one user on one pair are stored, but count once: one
+    person cannot move the deployment's thresholds alone."""
+    clusterer = related_clusterer()
+    _, second = ingest(store, clusterer, item(*STRIKE), item(*STRIKE_B, minutes=30))
+    judge = StoryJudge(store, clusterer, lambda: NOW)
+    for _ in range(8):
+        judge.judge(second.decision.story_id, "same", chat_id=5, user_id=6)
+    assert len(jdb.judgements(store)) == 8 and clusterer.thresholds() == (JOIN, RELATED)
+    for user in range(7, 7 + MIN_JUDGEMENTS):  # other people answering: each counts
+        judge.judge(second.decision.story_id, "same", chat_id=5, user_id=user)
+    assert clusterer.thresholds() != (JOIN, RELATED)
