@@ -283,3 +283,19 @@ async def test_feeds_shows_plain_statuses_and_why_a_feed_fails(bot_api, feed_ser
         assert " new items " in table and "not_modified" not in table
     finally:
         await app.stop()
+
+
+async def test_a_pasted_paragraph_as_topics_gets_a_short_answer_and_pages_nobody(bot_api, feed_server, tmp_path):  # noqa: F811
+    """Unknown words are echoed a few at a time: the reply stays within Telegram's limit, so the
+    command does not fail, and the admin chat hears nothing of it."""
+    app = await start_app(write_config(tmp_path, bot_api, {}, admin_chat=ADMIN))
+    try:
+        junk = " ".join(f"t{i}" for i in range(1300))[:4000]
+        for command in ("/subscribe", "/unsubscribe", "/mute", "/unmute"):
+            before = len(bot_api.messages(USER))
+            await bot_api.command(USER, USER, f"{command} {junk}")
+            answer = await bot_api.reply(USER, after=before)
+            assert "t0, t1" in answer.text and "(+" in answer.text and len(answer.text) < 600, answer.text
+        assert bot_api.messages(ADMIN) == []
+    finally:
+        await app.stop()

@@ -39,7 +39,7 @@ from bot.tg.keyboards import (
     mute_topic_keyboard,
     undo_keyboard,
 )
-from bot.tg.topic_args import parse_duration, resolve, span_text, split_duration
+from bot.tg.topic_args import listed, parse_duration, resolve, span_text, split_duration
 from bot.tg.topics_view import until_text
 
 REFUSED = N_("Only administrators of this chat can change what it receives.")
@@ -70,7 +70,7 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = subscribed(host, target.chat_id) if named.every else list(named.found)
     if named.unknown or not found:
         if named.unknown:
-            text = tr._("Not muted: unknown topic {words}. See /topics.").format(words=escape(", ".join(named.unknown)))
+            text = tr._("Not muted: unknown topic {words}. See /topics.").format(words=escape(listed(named.unknown)))
         else:
             text = tr._("Not muted: this chat follows no topic. See /topics.")
         await reply(update, text)
@@ -99,7 +99,7 @@ async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     named = resolve(target.args, topic_names(host))
     if named.unknown:
-        await reply(update, tr._("Unknown topic: {words}. See /topics.").format(words=escape(", ".join(named.unknown))))
+        await reply(update, tr._("Unknown topic: {words}. See /topics.").format(words=escape(listed(named.unknown))))
         return
     topics = None if named.every or not target.args else list(named.found)
     lifted = db.unmute(host.store, target.chat_id, topics, host.clock())

@@ -29,7 +29,7 @@ from bot.tg.host import (
     topic_names,
 )
 from bot.tg.settings import apply_settings
-from bot.tg.topic_args import resolve
+from bot.tg.topic_args import listed, resolve
 from bot.tg.topics_view import topics_page
 
 REFUSED = N_("Only administrators of this chat can change what it receives.")
@@ -145,7 +145,7 @@ def change_text(host, active: bool, changed: list[str], unchanged: list[str], un
     if unknown:
         known = ", ".join(host.runtime.topics) or tr._("none")
         lines.append(tr._("Unknown topic: {words}. Known topics: {known}.").format(
-            words=escape(", ".join(unknown)), known=escape(known)))
+            words=escape(listed(unknown)), known=escape(known)))
     return "\n".join(lines) or tr._("Nothing changed.")
 
 

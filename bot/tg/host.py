@@ -23,6 +23,7 @@ from bot.runtime import Runtime
 from bot.store import chats as db
 from bot.store.db import Store
 from bot.tg.digest import ChatPrefs, merge_prefs
+from bot.tg.explain import clip_html
 
 HOST_KEY = "wirewatch.host"
 log = logging.getLogger(__name__)
@@ -128,8 +129,8 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 async def reply(update: Update, text: str, **kwargs) -> None:
     """Answer in the chat (and thread) the command came from, HTML, no link previews."""
     message = update.effective_message
-    if message is not None:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+    if message is not None:  # clipped: a reply over Telegram's limit would fail as a whole
+        await message.reply_text(clip_html(text), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
                                  do_quote=False, **kwargs)
 
 

@@ -101,3 +101,13 @@ def span_text(span: timedelta) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds // 60}m"
+
+
+SHOWN_WORDS = 8  # unknown words repeated back in a reply: enough to spot a typo, never a wall
+
+
+def listed(words: tuple[str, ...] | list[str]) -> str:
+    """Words for a reply, the first few and how many more (a pasted paragraph is not echoed whole)."""
+    words = list(words)
+    more = len(words) - SHOWN_WORDS
+    return ", ".join(words[:SHOWN_WORDS]) + (f" … (+{more})" if more > 0 else "")
