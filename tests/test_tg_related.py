@@ -150,3 +150,17 @@ async def test_related_alert_without_the_earlier_one_here_is_a_normal_alert(bot_
         assert here.reply_to is not None and "Same story" in here.buttons
     finally:
         await app.stop()
+
+
+async def test_story_buttons_and_their_answers_speak_the_chats_language(bot_api, feed_server, tmp_path):  # noqa: F811
+    app, strike, reply = await two_reports(bot_api, feed_server, tmp_path, USER, USER)
+    try:
+        await ask(bot_api, USER, USER, "/settings lang ar")
+        q = await bot_api.press(USER, reply, reply.callback("Same story"))
+        toast = (await bot_api.wait_for(lambda: bot_api.answers.get(q))).get("text")
+        assert toast == "دُمج في الخبر السابق؛ سيذكر تنبيهه هذا المصدر."
+        assert "الخبر نفسه ✓" in str(reply.buttons)
+        q = await bot_api.press(USER, reply, "pj:99999:s")
+        assert (await bot_api.wait_for(lambda: bot_api.answers.get(q))).get("text") == "هذا التنبيه لم يعد معروفاً."
+    finally:
+        await app.stop()

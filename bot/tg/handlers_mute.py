@@ -16,12 +16,13 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.alerts.compose import alert_from_json
-from bot.i18n import N_, Tr
+from bot.i18n import N_, Tr, translation
 from bot.store import chats as db
 from bot.tg.channels import may_change_target, target_of
 from bot.tg.delivery import related_state
 from bot.tg.host import (
     Host,
+    chat_prefs,
     chat_tr,
     followed_topics,
     host_of,
@@ -171,4 +172,4 @@ async def _edit_notice(query, text: str) -> None:
 def alert_markup(host: Host, row: db.TgRow, chosen: str | None):
     """The alert's buttons with `chosen` marked; a related alert keeps its story row."""
     story = related_state(host.store, row.chat_id, alert_from_json(row.payload))[1]
-    return alert_keyboard(row.id, chosen, story=story)
+    return alert_keyboard(row.id, chosen, story=story, tr=translation(chat_prefs(host, row.chat_id).language))

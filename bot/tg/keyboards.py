@@ -43,7 +43,7 @@ class StoryVerdict:
 
 
 VERDICTS = {"s": "same", "d": "different"}
-VERDICT_LABELS = {"same": "Same story", "different": "Different story"}
+VERDICT_LABELS = {"same": N_("Same story"), "different": N_("Different story")}
 
 
 @dataclass(frozen=True)
@@ -77,16 +77,17 @@ def feedback_keyboard(row_id: int, chosen: str | None = None) -> InlineKeyboardM
     return InlineKeyboardMarkup([buttons])
 
 
-def alert_keyboard(row_id: int, chosen: str | None = None, *, story: str | None = None) -> InlineKeyboardMarkup:
+def alert_keyboard(row_id: int, chosen: str | None = None, *, story: str | None = None,
+                   tr: Tr = ENGLISH) -> InlineKeyboardMarkup:
     """The feedback buttons, and under a related alert a second row: "Same story" / "Different
     story" while unjudged (story "open"), then only the verdict given, with a check mark."""
     rows = list(feedback_keyboard(row_id, chosen).inline_keyboard)
     if story == "open":
-        rows.append([InlineKeyboardButton(label, callback_data=f"pj:{row_id}:{code}")
+        rows.append([InlineKeyboardButton(tr._(label), callback_data=f"pj:{row_id}:{code}")
                      for code, label in ((c, VERDICT_LABELS[v]) for c, v in VERDICTS.items())])
     elif story in VERDICT_LABELS:
         code = next(c for c, v in VERDICTS.items() if v == story)
-        rows.append([InlineKeyboardButton(f"{VERDICT_LABELS[story]} ✓", callback_data=f"pj:{row_id}:{code}")])
+        rows.append([InlineKeyboardButton(f"{tr._(VERDICT_LABELS[story])} ✓", callback_data=f"pj:{row_id}:{code}")])
     return InlineKeyboardMarkup(rows)
 
 

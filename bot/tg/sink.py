@@ -112,7 +112,8 @@ class TelegramSink:
         related = ("folded" if story == "same" else "open") if reply_to else None
         text = format_alert(alert, names=self.names, zone=prefs.timezone, related=related,
                             tr=translation(prefs.language))
-        markup = alert_keyboard(row.id, row.feedback, story=story if reply_to else None)
+        markup = alert_keyboard(row.id, row.feedback, story=story if reply_to else None,
+                                tr=translation(prefs.language))
         return await self._post(chat_id, text, prefs, row.attempts, markup, reply_to)
 
     async def edit_alert(self, chat_id: int, original: TgRow, update: Alert, prefs: ChatPrefs, attempts: int,
@@ -128,7 +129,7 @@ class TelegramSink:
             await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=int(original.message_ref or 0), parse_mode=ParseMode.HTML,
                 link_preview_options=self.previews,
-                reply_markup=alert_keyboard(original.id, original.feedback, story=story),
+                reply_markup=alert_keyboard(original.id, original.feedback, story=story, tr=translation(prefs.language)),
             )
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
