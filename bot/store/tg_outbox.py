@@ -95,7 +95,7 @@ def set_status(store: Store, row_ids: Iterable[int], status: str, note: str | No
         conn.execute(update(t.outbox).where(t.outbox.c.id.in_(list(row_ids))).values(status=status, last_error=note))
 
 
-def mark_sent_many(store: Store, row_ids: Iterable[int], now: datetime, message_ref: str) -> None:
+def mark_sent_many(store: Store, row_ids: Iterable[int], now: datetime, message_ref: str | None) -> None:
     """Rows delivered together (a digest), marked sent in one transaction."""
     with store.engine.begin() as conn:
         conn.execute(update(t.outbox).where(t.outbox.c.id.in_(list(row_ids))).values(

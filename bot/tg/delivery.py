@@ -84,11 +84,17 @@ class TelegramDelivery:
             if released is None:
                 return 0
             sent += released
-        for row in (r for r in rows if r.status == "pending"):
+        pending = [r for r in rows if r.status == "pending"]
+        later = superseded(pending)
+        for row in pending:
             if row.next_attempt_at > now:
                 break  # waiting for a retry: the rows behind it wait too (order per chat)
+            if row.id in later:
+                continue  # a later report of the story edits the alert with these sources too
             outcome, delivered = await self._row(chat_id, row, prefs)
             sent += delivered
+            if delivered and (merged := [r.id for r in pending if later.get(r.id) == row.id]):
+                db.mark_sent_many(self.store, merged, self.clock(), None)
             if outcome is Next.STOP:
                 break
         return sent
@@ -238,3 +244,15 @@ def _digest_groups(held: Iterable[TgRow]) -> list[list[TgRow]]:
     for row in held:
         groups.setdefault(row.story_id, []).append(row)
     return list(groups.values())
+
+
+def superseded(pending: list[TgRow]) -> dict[int, int]:
+    """Update rows (id -> the row that replaces them) that a later update of the same story in
+    this chat's queue makes redundant: each update lists every source so far, so one edit says
+    what twelve would (twelve outlets in one cycle were twelve edits of one message, 36 s of a
+    group's 20-a-minute budget)."""
+    last: dict[str, int] = {}
+    for r in pending:
+        if r.kind == "update":
+            last[r.story_id] = r.id
+    return {r.id: last[r.story_id] for r in pending if r.kind == "update" and last[r.story_id] != r.id}

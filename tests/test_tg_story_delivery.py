@@ -1,11 +1,22 @@
-"""Telegram refused a story's alert for good (a 400): the story still reaches the chat."""
+"""A story reaches each chat whole: when Telegram refused its alert for good (a 400), and when
+many reports of it arrive at once (one edit, not one per report)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.botapi import bot_api  # noqa: F401
-from tests.tg_harness import ADMIN, STRIKE, STRIKE_B, ask, outbox, rss, start_app, write_config
+from tests.tg_harness import (
+    ADMIN,
+    STRIKE,
+    STRIKE_B,
+    USER,
+    ask,
+    outbox,
+    rss,
+    start_app,
+    write_config,
+)
 
 GROUP = -1001
 
@@ -40,5 +51,27 @@ async def test_a_story_whose_alert_telegram_refused_reaches_the_chat_with_its_ne
         app.store.add_feed(feed_server.url("/t.xml"), "Third", "admin", app.clock())
         await app.cycle(every_feed=True)
         assert message.edits and "Third" in message.text
+    finally:
+        await app.stop()
+
+
+async def test_many_reports_of_a_story_in_one_cycle_are_one_edit(bot_api, feed_server, tmp_path):  # noqa: F811
+    """Each update lists every source so far: the last one says what all twelve would, so the
+    alert is edited once, and every update row is settled."""
+    feed_server.set("/wire.xml", rss("Wire", [STRIKE]))
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}))
+    try:
+        await ask(bot_api, USER, USER, "/subscribe anbar")
+        await app.cycle(every_feed=True)
+        alert = next(m for m in bot_api.messages(USER) if "al-Rawi" in m.text)
+        for i in range(12):
+            feed_server.set(f"/o{i}.xml", rss(f"Outlet{i}", [(f"o{i}", f"{STRIKE_B[1]} ({i})", STRIKE_B[2], 0.5)]))
+            app.store.add_feed(feed_server.url(f"/o{i}.xml"), f"Outlet{i}", "admin", app.clock())
+        await app.cycle(every_feed=True)
+        await bot_api.wait_for(lambda: alert.edits)
+        assert alert.edits == 1, alert.edits
+        assert "Outlet11" in alert.text or "more" in alert.text, alert.text  # the last report's sources
+        statuses = [status for _, status, _ in outbox(app, f"tg:{USER}")]
+        assert statuses == ["sent"] * 13, statuses
     finally:
         await app.stop()
