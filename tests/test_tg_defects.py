@@ -299,3 +299,23 @@ async def test_a_pasted_paragraph_as_topics_gets_a_short_answer_and_pages_nobody
         assert bot_api.messages(ADMIN) == []
     finally:
         await app.stop()
+
+
+async def test_forged_page_data_on_an_alert_leaves_the_alert(bot_api, feed_server, tmp_path):  # noqa: F811
+    """Only a /topics message turns its pages: `tp:0` sent on an alert (a modified client) must
+    not replace the alert with the topics list for the whole group."""
+    from tests.tg_harness import OTHER
+
+    bot_api.group(-1001, "Desk", admins=[ADMIN], members=[OTHER])
+    feed_server.set("/wire.xml", rss("Wire", [STRIKE]))
+    app = await start_app(write_config(tmp_path, bot_api, {feed_server.url("/wire.xml"): "Wire"}))
+    try:
+        await ask(bot_api, -1001, ADMIN, "/subscribe anbar")
+        await app.cycle(every_feed=True)
+        alert = next(m for m in bot_api.messages(-1001) if "al-Rawi" in m.text)
+        before = (alert.text, str(alert.buttons))
+        q = await bot_api.press(OTHER, alert, "tp:0")
+        await bot_api.wait_for(lambda: bot_api.answers.get(q))
+        assert (alert.text, str(alert.buttons)) == before
+    finally:
+        await app.stop()

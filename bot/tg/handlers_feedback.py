@@ -94,6 +94,8 @@ async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Su
 async def _show_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
     """Redraw the /topics message: the text and the buttons of one page, together."""
     query = update.callback_query
+    if not _is_topics_view(query.message):  # forged data on an alert must not replace it for everyone
+        return
     host = host_of(context)
     text, markup = topics_page(host, query.message.chat.id, page, chat_tr(host, update))
     try:
@@ -101,3 +103,10 @@ async def _show_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: i
     except BadRequest as exc:  # "not modified" (the same page again) or the message is gone
         if "not modified" not in exc.message.lower():
             raise
+
+
+def _is_topics_view(message) -> bool:
+    """A /topics message: its buttons page (tp:) or toggle subscriptions (ts:)."""
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if markup is not None else ()
+    return any((b.callback_data or "").startswith(("tp:", "ts:")) for row in rows for b in row)
