@@ -138,8 +138,16 @@ class TelegramDelivery:
         original = db.alert_row(self.store, chat_id, row.story_id)
         if original is not None and original.status == "failed":
             # the story's alert never arrived here (Telegram refused it): this report is the
-            # chat's first of the story, sent as its alert, and later reports edit it
-            ref = await self.sink.send_alert(chat_id, row, prefs)
+            # chat's first of the story, sent as its alert (as an alert is: mutes, quiet hours),
+            # and later reports edit it
+            muted, silent = self._mutes(chat_id, update, now)
+            if muted:
+                db.set_status(self.store, [row.id], "muted", "topic muted in this chat")
+                return None
+            if until := hold_until(prefs, now):
+                db.hold(self.store, row.id, until)
+                return None
+            ref = await self.sink.send_alert(chat_id, row, replace(prefs, silent=prefs.silent or silent))
             db.make_alert(self.store, row.id)
             return ref
         if original is None or original.status == "muted":
