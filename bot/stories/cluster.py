@@ -12,6 +12,7 @@ are read, through a capped inverted index, so the cost per item does not grow wi
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -107,7 +108,8 @@ class StoryClusterer:
         bar = score.join_bar(features.length, s.title_threshold, s.threshold)
         limits = decide.Thresholds(s.join_threshold, s.related_threshold)
         floor = min(limits.join, limits.related)
-        weighed = decide.weigh(self._rated(probe, RATED * bar * floor), probe, bar, floor)
+        rated = self._rated(probe, RATED * bar * floor, bar, decide.decisive(limits))
+        weighed = decide.weigh(rated, probe, bar, floor)
         decision = decide.decide(weighed, probe, story_id_for(item), limits, self._apart)
         story = self._window.story(decision.story_id)
         self._hold(item, when, story, features, idents, names, vec)
@@ -193,13 +195,24 @@ class StoryClusterer:
 
     def _vector(self, features: ItemFeatures, names: frozenset[str]) -> dict[str, float]:
         s = self.settings
-        return score.vectorize(features.tf, names, self._window.idf, s.name_weight, s.max_terms)
+        return score.vectorize(features.tf, names, self._window.idfs, s.name_weight, s.max_terms)
 
-    def _rated(self, item: score.Probe, least: float) -> list[score.Candidate]:
-        """The closest story, and the others whose closest member reaches least, rated."""
-        similar = self._window.similar(item.vec, item.time)
-        found = score.by_story(similar, item)
-        return [score.rate(c, item, self.settings) for i, c in enumerate(found) if i == 0 or c.best >= least]
+    def _rated(self, item: score.Probe, least: float, bar: float, decisive: float) -> list[score.Candidate]:
+        """The closest story, and the others whose closest member reaches least, rated; but not
+        those that can reach neither the decisive confidence nor the most confident one rated so
+        far (they would change no decision, and rating is most of the cost per item)."""
+        found = score.by_story(self._window.similar(item.vec, item.time), item)
+        rated: list[score.Candidate] = []
+        top = -math.inf
+        for i, c in enumerate(found):
+            if i and c.best < least:
+                continue
+            most = score.ceiling(c, self.settings) / bar
+            if rated and most < decisive and most < top:
+                continue
+            rated.append(score.rate(c, item, self.settings))
+            top = max(top, c.score / bar)
+        return rated
 
     def _hold(self, item: Item, when: float, story: Story, features: ItemFeatures,
               idents: tuple[str, ...], names: frozenset[str] | None = None,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.models import StoryAction, StoryDecision
 from bot.stories import score
@@ -65,9 +66,9 @@ class Thresholds:
     related: float  # confidence to be shown as related
 
 
-@dataclass(frozen=True)
-class Weighed:
-    """One candidate story with its confidence and what speaks against one event."""
+class Weighed(NamedTuple):
+    """One candidate story with its confidence and what speaks against one event (a tuple: one
+    is made for every candidate of every item)."""
 
     cand: score.Candidate
     confidence: float
@@ -144,6 +145,12 @@ def _what(terms) -> set[str]:
     return out
 
 
+def decisive(limits: Thresholds) -> float:
+    """The confidence below which a story that is not the most confident changes no decision: it
+    can neither join nor be related, be a rival kept apart from a joined story, nor be folded."""
+    return min(limits.join * RUNNER_UP, limits.related, FOLD_CONFIDENCE)
+
+
 def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float,
           floor: float) -> list[Weighed]:
     """Every rated candidate with its confidence, most confident first; contradictions are
@@ -151,7 +158,10 @@ def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float,
     out = []
     for c in ranked:
         confidence = c.score / bar
-        found = contradictions(item, c) if confidence >= floor else []
+        found = contradictions(item, c) if confidence >= floor else ()
+        if not found:
+            out.append(Weighed(c, confidence, ()))
+            continue
         against = tuple(r for kind, r in found if confidence < OUTWEIGHED[kind])
         outweighed = tuple(r for kind, r in found if confidence >= OUTWEIGHED[kind])
         out.append(Weighed(c, confidence, against, outweighed))

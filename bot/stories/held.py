@@ -171,7 +171,7 @@ class Story:
         a, b = self.profile(), other.profile()
         if len(a) > len(b):
             a, b = b, a
-        return sum([w * b.get(t, 0.0) for t, w in a.items()]) / math.sqrt(self.norm2 * other.norm2)
+        return sum(map(mul, a.values(), map(b.get, a, _ZEROS))) / math.sqrt(self.norm2 * other.norm2)
 
     def weight(self, term: str) -> float:
         """The term's weight in the story's profile (0 when absent)."""
@@ -206,7 +206,7 @@ class Story:
         if self.only is not None:
             return self.only.dot(vec)
         c = self.centroid
-        return sum([w * c.get(t, 0.0) for t, w in vec.items()]) / math.sqrt(self.norm2)
+        return sum(map(mul, vec.values(), map(c.get, vec, _ZEROS))) / math.sqrt(self.norm2)
 
     def top_names(self, n: int) -> list[str]:
         """The n names most members lead with, the heaviest first (cached until a change)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.config import StorySettings
@@ -64,7 +64,7 @@ def probe(vec: dict[str, float], features: ItemFeatures, names: frozenset[str],
                  dates, frozenset(vec.keys() - dates))
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """The evidence for one story: its closest member, copy overlap, time gap, and the score."""
 
@@ -83,14 +83,15 @@ def is_year(term: str) -> bool:
     return len(term) == 4 and term.isdigit() and term[:2] in ("19", "20")
 
 
-def vectorize(tf: dict[str, float], names: frozenset[str], idf: Callable[[str], float],
+def vectorize(tf: dict[str, float], names: frozenset[str], idfs: Callable[[Iterable[str]], list[float]],
               name_weight: float, max_terms: int) -> dict[str, float]:
-    """Unit TF-IDF vector of the item's strongest terms, strongest first; names weigh more."""
+    """Unit TF-IDF vector of the item's strongest terms, strongest first; names weigh more.
+    idfs gives the idf of each term it is given."""
     weights = []
-    for t, w in tf.items():
+    for (t, w), idf in zip(tf.items(), idfs(tf), strict=True):
         if t in names:
             w *= name_weight * (YEAR_WEIGHT if is_year(t) else 1.0)
-        weights.append((w * idf(t), t))
+        weights.append((w * idf, t))
     top = sorted(weights, key=lambda p: (-p[0], p[1]))[:max_terms]
     norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
     return {t: w / norm for w, t in top}
@@ -112,17 +113,33 @@ def join_bar(length: int, short_bar: float, long_bar: float) -> float:
 def by_story(similar: dict[Member, float], item: Probe) -> list[Candidate]:
     """Group similar members by story: closest member, copy overlap, nearest time; best first."""
     found: dict[str, Candidate] = {}
+    when = item.time
     for member, similarity in similar.items():
-        cand = found.get(member.story.id)
+        story = member.story
+        cand = found.get(story.id)
         if cand is None:
-            cand = found[member.story.id] = Candidate(member.story)
+            cand = found[story.id] = Candidate(story)
         if cand.closest is None or similarity > cand.best:
             cand.best, cand.closest = similarity, member
-        cand.gap = min(cand.gap, abs(item.time - member.time))
+        gap = abs(when - member.time)
+        if gap < cand.gap:
+            cand.gap = gap
         if similarity >= COPY_SCREEN:  # copies share most words; skip the sketch otherwise
             cand.copy = max(cand.copy, sketch_similarity(item.sketch, array("I", member.sketch)))
     ranked = sorted(found.values(), key=lambda c: (-c.best, c.story.id))
     return ranked[:MAX_STORIES]
+
+
+def ceiling(cand: Candidate, s: StorySettings) -> float:
+    """The most rate() can score a candidate, read before rating it: a one-item story's profile is
+    its item, so it scores at most that item's similarity, discounted by the gap (a doubt, or the
+    title alone, only lowers it), or its copy overlap; a story of several items is not bounded."""
+    if cand.story.only is not cand.closest:
+        return math.inf
+    words = cand.best / (1.0 + cand.gap / s.time_scale)
+    if cand.copy >= s.copy_threshold:
+        words = max(words, cand.copy)
+    return words * (1.0 + 1e-9)  # rate() mixes the similarity in two parts: an ulp or two more
 
 
 def rate(cand: Candidate, item: Probe, s: StorySettings) -> Candidate:

@@ -12,6 +12,8 @@ import hashlib
 import heapq
 import math
 from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
 from operator import itemgetter
 
 from bot.stories.held import Member, Story, count
@@ -61,9 +63,11 @@ class Window:
     def __len__(self) -> int:
         return len(self._heap)
 
-    def idf(self, term: str) -> float:
-        """Smoothed IDF over held items; an unseen term counts as rare."""
-        return math.log((len(self._heap) + IDF_PRIOR) / (self.df.get(term, 0) + 1.0))
+    def idfs(self, terms: Iterable[str]) -> list[float]:
+        """Smoothed IDF over held items of each term (an unseen term counts as rare), in one call:
+        a new item asks for its every term."""
+        held, df = len(self._heap) + IDF_PRIOR, self.df.get
+        return [math.log(held / (df(t, 0) + 1.0)) for t in terms]
 
     def is_name(self, term: str) -> bool:
         """Do held items write this term like a name more often than in lower case?"""
@@ -200,6 +204,7 @@ class Window:
         return {m: m.dot(vec) for m, _ in best if m.alive and abs(m.time - time) <= self.span}
 
 
+@lru_cache(maxsize=256)  # an item's keys are looked up, then held: each is hashed once
 def identity_hash(key: str) -> int:
     """A stable 64-bit hash of an identity key: hash() of a str changes with every process, and a
     window outlives its process (bot/stories/snapshot.py)."""
