@@ -147,8 +147,9 @@ def _what(terms) -> set[str]:
 
 def decisive(limits: Thresholds) -> float:
     """The confidence below which a story that is not the most confident changes no decision: it
-    can neither join nor be related, be a rival kept apart from a joined story, nor be folded."""
-    return min(limits.join * RUNNER_UP, limits.related, FOLD_CONFIDENCE)
+    can neither join, be a rival kept apart from a joined story, nor be folded (related and new
+    read only the most confident)."""
+    return min(limits.join * RUNNER_UP, FOLD_CONFIDENCE)
 
 
 def weigh(ranked: Sequence[score.Candidate], item: score.Probe, bar: float,

@@ -133,7 +133,8 @@ def by_story(similar: dict[Member, float], item: Probe) -> list[Candidate]:
 def ceiling(cand: Candidate, s: StorySettings) -> float:
     """The most rate() can score a candidate, read before rating it: a one-item story's profile is
     its item, so it scores at most that item's similarity, discounted by the gap (a doubt, or the
-    title alone, only lowers it), or its copy overlap; a story of several items is not bounded."""
+    title alone, only lowers it: conflict_penalty and centroid_weight are at most 1, weights are
+    positive), or its copy overlap; a story of several items is not bounded."""
     if cand.story.only is not cand.closest:
         return math.inf
     words = cand.best / (1.0 + cand.gap / s.time_scale)
