@@ -116,8 +116,11 @@ def test_what_lies_under_decisive_and_the_top_changes_no_decision():
     for _ in range(3000):
         join = rng.uniform(0.6, 3.0)
         limits = decide.Thresholds(join, rng.uniform(0.2, join))
-        found = [decide.Weighed(score.Candidate(st, score=c * bar), c, ("x",) if rng.random() < 0.2 else ())
-                 for st in synthetic(rng, rng.randint(1, 6)) for c in [join * rng.uniform(0.5, 1.3)]]
+        found = []  # in the order found: by closest member, not by confidence
+        for st in synthetic(rng, rng.randint(1, 6)):
+            confidence = join * rng.uniform(0.5, 1.3)
+            against = ("contradicted",) if rng.random() < 0.2 else ()
+            found.append(decide.Weighed(score.Candidate(st, score=confidence * bar), confidence, against))
         apart = {frozenset((a.cand.story.id, b.cand.story.id)) for a in found for b in found
                  if a is not b and rng.random() < 0.4}
         kept, top = [], -math.inf
