@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.items_jsonl import read_items
 from bot.models import StoryAction
 from bot.stories import decide, score
 from bot.stories.cluster import StoryClusterer, default_settings
 from bot.stories.evaluate import retimed, run_stream
 from bot.stories.held import Story
 from tests.test_stories import item
+from tests.test_stories_regional import regional
 
 SETS = sorted((Path(__file__).parent / "fixtures").glob("stories-regional*.jsonl"))
 LEAD = ("The provincial council of Anbar said on Sunday that the new police academy in Ramadi "
@@ -37,8 +37,7 @@ def streams() -> list[list]:
     """Every regional set in published order and in two re-timed orders."""
     out = []
     for path in SETS:
-        records = list(read_items(path))
-        items, gold = [r.item for r in records], [r.story for r in records]
+        items, gold = regional(path)
         out.append(items)
         out += [retimed(items, gold, random.Random(seed))[0] for seed in (1, 2)]
     return out
@@ -105,6 +104,14 @@ def synthetic(rng: random.Random, n: int) -> list[Story]:
     return out
 
 
+def answer(found: list, probe: score.Probe, limits: decide.Thresholds, apart: set) -> tuple:
+    """What decide and refold make of weighed stories, sorted as weigh sorts them."""
+    ws = sorted(found, key=lambda w: (-w.confidence, w.cand.story.id))
+    grown = ws[0].cand.story
+    return (decide.decide(ws, probe, "s-new", limits, apart),
+            [(st.id, why) for st, why in decide.refold(grown, ws, apart)])
+
+
 def test_what_lies_under_decisive_and_the_top_changes_no_decision():
     """Drawn lists of weighed stories, cut as _rated cuts them (in the order found, the first
     always kept) at the tightest ceiling, the confidence itself: decide and refold answer the same.
@@ -129,12 +136,5 @@ def test_what_lies_under_decisive_and_the_top_changes_no_decision():
                 kept.append(w)
                 top = max(top, w.confidence)
         cut_any += len(kept) < len(found)
-
-        def answer(ws):
-            ws = sorted(ws, key=lambda w: (-w.confidence, w.cand.story.id))
-            grown = ws[0].cand.story
-            return (decide.decide(ws, probe, "s-new", limits, apart),
-                    [(st.id, why) for st, why in decide.refold(grown, ws, apart)])
-
-        assert answer(kept) == answer(found)
+        assert answer(kept, probe, limits, apart) == answer(found, probe, limits, apart)
     assert cut_any > 500
