@@ -19,7 +19,15 @@ from bot.config import parse_config
 from bot.models import Item, StoryAction, StoryDecision
 from bot.stories import decide
 from bot.stories.cluster import StoryClusterer, default_settings, story_id_for
-from bot.stories.features import FIRST_YEAR, FURTHER, cased_words, casing, extract, year_bits
+from bot.stories.features import (
+    FIRST_YEAR,
+    FURTHER,
+    cased_words,
+    casing,
+    conflicting_actions,
+    extract,
+    year_bits,
+)
 
 T0 = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
 
@@ -375,6 +383,16 @@ def test_a_year_the_story_never_names_is_another_event_unless_outweighed():
     ("Second explosion in Raqqa hits security checkpoint", True),
     ("Another car bomb rocks Baghdad", True),
     ("Fresh airstrikes pound Idlib countryside", True),
+    ("Green Zone hit again as rocket wounds guard", True),
+    ("Rockets strike Erbil air base once again", True),
+    ("Militants attack Haditha checkpoint again, two killed", True),
+    ("Oil prices rise again on supply fears", False),  # again, but no attack
+    ("Rockets hit Erbil base housing foreign troops days after airport attack", True),
+    ("Al-Obeidi unveils police academy, a day after border tour", True),
+    ("ICRC-led aid allowed into Suwayda after earlier convoy was blocked", True),
+    ("Second Abduction in Mosul This Week Alarms Residents", True),
+    ("Curfew lifted in Basra after protests end", False),  # after, but not an earlier one
+    ("Parliament fails again to elect a speaker", False),
     ("New details emerge on the Raqqa attack", False),  # new details, not a new attack
     ("New York attack suspect charged with terrorism", False),  # a place, not a further one
     ("Car bomb kills five in Baghdad", False),
@@ -389,6 +407,19 @@ def test_weekdays_are_read_from_the_title_and_dateline_only():
     assert extract("Kirkuk drone", "A drone came down on Monday night.").days == 1  # Monday: bit 0
     assert extract("Kirkuk drone", "Officials met in the city. " * 6 + "Talks resume on Monday.").days == 0
     assert extract("March on Baghdad", "").days == 0  # a month is no weekday
+
+
+@pytest.mark.parametrize(("first", "second", "says"), [
+    ("SDF frees 250 detainees from Hasakah prison", "Inmates escape Hasakah prison after riot",
+     ["freed vs escaped"]),
+    ("Gunmen abduct water engineer in Mosul", "Mosul engineer released after ransom paid", ["abducted vs freed"]),
+    ("Kidnapped Mosul engineer freed in raid", "Mosul engineer released after ransom paid", []),  # both freed
+    ("Kirkuk-Baiji line sabotaged, pumping halted", "Kirkuk-Baiji pipeline flows restored", ["closed vs opened"]),
+    ("Kirkuk-Baiji line sabotaged, pumping halted", "Oil ministry suspends Baiji pumping", []),
+])
+def test_what_becomes_of_people_or_a_service_tells_events_apart(first, second, says):
+    a, b = extract(first, "").actions, extract(second, "").actions
+    assert conflicting_actions(a, b) == says
 
 
 def test_years_are_read_from_the_title_and_lead_only():

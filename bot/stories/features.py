@@ -64,8 +64,16 @@ for _group, _side, _words in (
                             "ousts ousted removes removed relieved resign resigns resigned quits"),
     ("office", "met", "meet meets met meeting talks discuss discusses discussed visit visits "
                       "visited"),
-    ("doors", "opened", "opens opened reopen reopens reopened inaugurates inaugurated"),
-    ("doors", "closed", "close closes closed shut shuts shutters"),
+    # a place or a service: opened or back, closed or stopped
+    ("doors", "opened", "opens opened reopen reopens reopened inaugurates inaugurated resume resumes "
+                        "resumed restore restores restored"),
+    ("doors", "closed", "close closes closed shut shuts shutters halt halts halted suspend suspends "
+                        "suspended"),
+    # what becomes of people held: taken, let go, or out by their own doing (a prison's release
+    # and its break-out are two events)
+    ("custody", "abducted", "kidnap kidnaps kidnapped kidnapping abduct abducts abducted abduction"),
+    ("custody", "freed", "frees freed freeing release releases released"),
+    ("custody", "escaped", "escape escapes escaped escapees jailbreak breakout"),
     ("result", "won", "win wins won beat beats victory"),
     ("result", "lost", "lose loses lost defeat defeated"),
 ):
@@ -73,12 +81,22 @@ for _group, _side, _words in (
         ACTIONS[_w] = (_group, _side)
 ACTION_BITS = {side: 1 << i for i, side in enumerate(dict.fromkeys(v[1] for v in ACTIONS.values()))}
 # A title that tells of a further one ("Second explosion hits Raqqa", "Another car bomb ...",
-# "Fresh airstrikes on Idlib") reports a new event of a kind the last one was: its own bit.
+# "Green Zone hit again", "Rockets hit Erbil base days after airport attack") reports a new
+# event of a kind, or later than one, the story may be: its own bit.
 FURTHER = 1 << len(ACTION_BITS)
-# Not "new": New York, New Delhi, a new attack helicopter.
-_FURTHER = re.compile(r"\b(?:second|third|fourth|another|fresh|renewed|further)\s+(?:\w+\s+)?"
-                      r"(?:blasts?|explosions?|bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|"
-                      r"drones?|clash(?:es)?|shelling|suicide)\b", re.IGNORECASE)
+HEADLINE_WORDS = 20  # a longer title is a lead sentence: its "days after ..." is background
+_FURTHER = re.compile("|".join((
+    # not "new": New York, New Delhi, a new attack helicopter
+    r"\b(?:second|third|fourth|another|fresh|renewed|further)\s+(?:\w+\s+)?(?:blasts?|explosions?|"
+    r"bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|drones?|clash(?:es)?|shelling|suicide|"
+    r"fires?|blazes?|ambush(?:es)?|abductions?|kidnappings?)\b",
+    # the deed, at most three words, "again": "Rockets strike Erbil base once again"
+    r"\b(?:hit|struck|strikes?|attack(?:s|ed)?|target(?:s|ed)?|shell(?:s|ed)?|bomb(?:s|ed)?|rock(?:s|ed)?|"
+    r"pound(?:s|ed)?)\s+(?:[\w'-]+\s+){0,3}?(?:once\s+)?again\b",
+    # after an earlier one: "days after airport attack", "after earlier convoy was blocked"
+    r"\b(?:hours?|days?|weeks?|months?)\s+after\b",
+    r"\bafter\s+(?:an?\s+|the\s+)?(?:earlier|previous|recent)\b",
+)), re.IGNORECASE)
 ACTION_GROUPS = {}
 for _group, _side in ACTIONS.values():
     ACTION_GROUPS[_group] = ACTION_GROUPS.get(_group, 0) | ACTION_BITS[_side]
@@ -184,7 +202,7 @@ def extract(title: str, summary: str) -> ItemFeatures:
         sketch=shingle_sketch(everything),
         title_key=title_key(title_words),
         actions=(action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True))
-                | (FURTHER if _FURTHER.search(title) else 0),
+                | (FURTHER if len(title_words) <= HEADLINE_WORDS and _FURTHER.search(title) else 0),
         years=year_bits(title_words + body_words[:YEAR_WORDS]),
         days=day_bits(title_words + body_words[:DAY_WORDS]),
     )
