@@ -18,6 +18,8 @@ Sets (all streamed, no labels seen; bot.stories.evaluate), each scored over ORDE
   regional 6  tests/fixtures/stories-regional-6.jsonl, written blind and scored once before the
             "again", "days after", custody and service evidence was added (Suwayda, Baiji, Rutba,
             Aleppo, Mosul, ...); the changes looked at what it hid, so it is scored, not blind
+  regional 7  tests/fixtures/stories-regional-7.jsonl, written blind after those changes and scored
+            once (Baghdad, Sinjar, al-Hol, Abu Kamal, ...): held out from every choice
 Every score is B-cubed (mean of the orders, and the worst order), with hidden events (first items
 of a gold story that joined another), split events and related decisions per order. The grid is
 chosen on one side (A + U1 + regional, or B + U2 + regional) and scored on the other: fewest
@@ -67,6 +69,7 @@ REGIONAL_3 = REGIONAL.with_name("stories-regional-3.jsonl")
 REGIONAL_4 = REGIONAL.with_name("stories-regional-4.jsonl")  # blind too, and never looked into
 REGIONAL_5 = REGIONAL.with_name("stories-regional-5.jsonl")  # blind, written after every change to 4
 REGIONAL_6 = REGIONAL.with_name("stories-regional-6.jsonl")  # blind when scored once, then looked into
+REGIONAL_7 = REGIONAL.with_name("stories-regional-7.jsonl")  # blind, written after every change to 6
 
 
 def halves(items: list, gold: list) -> dict[str, tuple[list, list]]:
@@ -90,7 +93,7 @@ def load(path: Path, topics: str = "all") -> tuple[list, list]:
 
 MODULES = {"decide": decide}
 RETIMED = ("uci", "U1", "U2", "regional", "regional 2", "regional 3", "regional 4", "regional 5",
-           "regional 6")  # sets with times of their own: re-timed, not shuffled
+           "regional 6", "regional 7")  # sets with times of their own: re-timed, not shuffled
 
 
 def configure(overrides: dict) -> StorySettings:
@@ -163,8 +166,9 @@ def main() -> None:
     _DATA["regional 4"] = load(REGIONAL_4)
     _DATA["regional 5"] = load(REGIONAL_5)
     _DATA["regional 6"] = load(REGIONAL_6)
+    _DATA["regional 7"] = load(REGIONAL_7)
     sets = ("A", "B", "uci", "U1", "U2", "regional", "regional 2", "regional 3", "regional 4", "regional 5",
-            "regional 6")
+            "regional 6", "regional 7")
     print("B-cubed, mean of", ORDERS, "orders; defaults:", default_settings())
     print("module constants:", {f"decide.{k}": getattr(decide, k) for k in ("RUNNER_UP", "TITLED_ITEM")})
     if not args.grid:
@@ -184,7 +188,7 @@ def main() -> None:
             for label, name in (("tune", tune), ("tune", uci), ("held", held), ("held", uci_held),
                                 ("all ", "uci"), ("tune", "regional"), ("held", "regional 2"),
                                 ("held", "regional 3"), ("held", "regional 4"), ("held", "regional 5"),
-                                ("held", "regional 6")):
+                                ("held", "regional 6"), ("held", "regional 7")):
                 print(f"   {label}  " + show(name, scores[name]))
 
 

@@ -127,3 +127,15 @@ KNOWN_BLIND_6 = {"suwayda-ceasefire-announced", "suwayda-truce-broken-clashes", 
 
 def test_the_sixth_regional_set_hides_only_the_known_events():
     hides_only(REGIONAL_6, KNOWN_BLIND_6, orders=24)
+
+
+REGIONAL_7 = REGIONAL.with_name("stories-regional-7.jsonl")
+# Written blind after the changes the sixth set led to, scored once and not looked into (Baghdad,
+# Sinjar, al-Hol, Abu Kamal, Sulaymaniyah, Idlib, Hermel, Baiji): hidden 0.2 / 0.1 / 1.1 per re-timed
+# order, never alerted 0.1 / 0.0 / 0.8 (seeds 0 / 100 / 200; 0.4 / 0.2 / 1.2 before those changes).
+KNOWN_BLIND_7 = {"qaim-abu-kamal-crossing-reopens", "al-hol-repatriation-first-batch",
+                 "baghdad-sadr-city-market-car-bomb", "sinjar-snune-drone-strike-car"}
+
+
+def test_the_seventh_regional_set_hides_only_the_known_events():
+    hides_only(REGIONAL_7, KNOWN_BLIND_7, orders=24)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from bot.models import StoryAction, StoryDecision
 from bot.stories import score
-from bot.stories.features import FIRST_YEAR, FURTHER, WEEKDAYS, conflicting_actions
+from bot.stories.features import FIRST_YEAR, FURTHER, LATER, WEEKDAYS, conflicting_actions
 from bot.stories.held import Member, Story
 
 # The confidence from which a kind of contradiction no longer keeps an item out (it is named in
@@ -44,8 +44,9 @@ from bot.stories.held import Member, Story
 # A title telling of a further one (second blast) holds to 2.5, above the weak ones: the headline
 # says it is another event, and at worst a rewrite that says so is shown beside its story (at 1.5
 # the second blast of a regional set joined the first at 2.2; bench/README "Further, held to 2.5").
+# So does a headline dated after another event ("... days after airport attack"), for the same reason.
 OUTWEIGHED = {"actions": math.inf, "titles": 1.5, "years": 1.5, "days": 2.0, "fewer": 1.5, "names": 1.5,
-              "further": 2.5}
+              "further": 2.5, "later": 2.5}
 RUNNER_UP = 0.9  # a story kept apart scoring this share of the chosen one's score: the item is torn
 MAIN_NAMES = 2  # the names a story is mostly about
 # A late fold (refold): when an item joins a story, the stories it was also close to are compared
@@ -82,7 +83,7 @@ def contradictions(item: score.Probe, cand: score.Candidate) -> list[tuple[str, 
     out = [("actions", f"actions: {c}") for c in conflicting_actions(item.actions, story.actions)]
     if len(item.heads) < item.length <= TITLED_ITEM and cand.closest is not None and cand.kind != "copy":
         what = _what(item.heads - item.names) & _what(cand.closest.marked(cand.closest.heads))
-        if not what and not item.actions & cand.closest.actions & ~FURTHER:  # "second" is no deed
+        if not what and not item.actions & cand.closest.actions & ~(FURTHER | LATER):  # "second" is no deed
             out.append(("titles", "titles share no word of what happened"))
     if item.years and story.years and not item.years & story.years:
         out.append(("years", f"other years: {_years(item.years)} vs {_years(story.years)}"))
@@ -106,14 +107,17 @@ def _years(bits: int) -> str:
 
 
 def _dated(item: score.Probe, story: Story) -> list[tuple[str, str]]:
-    """What a headline with a short lead says of when: its weekdays, and that it is a further one
-    of its kind while the story's reports never said so (a rewrite of the second blast that does
-    not say "second" may still join the second blast's story)."""
+    """What a headline with a short lead says of when: its weekdays, that it is a further one of
+    its kind while the story's reports never said so (a rewrite of the second blast that does not
+    say "second" may still join the second blast's story), and that it came after another event
+    (whatever the story's reports said: features.LATER)."""
     out = []
     if item.days and story.days and not item.days & story.days:
         out.append(("days", f"other days: {_days(item.days)} vs {_days(story.days)}"))
     if item.actions & FURTHER and not story.actions & FURTHER:
         out.append(("further", "the title tells of a further one, the story's never did"))
+    if item.actions & LATER:
+        out.append(("later", "the title dates it after another event"))
     return out
 
 

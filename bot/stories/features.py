@@ -72,31 +72,38 @@ for _group, _side, _words in (
     # what becomes of people held: taken, let go, or out by their own doing (a prison's release
     # and its break-out are two events)
     ("custody", "abducted", "kidnap kidnaps kidnapped kidnapping abduct abducts abducted abduction"),
-    ("custody", "freed", "frees freed freeing release releases released"),
+    ("custody", "freed", "frees freed freeing release releases released"),  # (not in a lead: BODY_SKIP)
     ("custody", "escaped", "escape escapes escaped escapees jailbreak breakout"),
     ("result", "won", "win wins won beat beats victory"),
     ("result", "lost", "lose loses lost defeat defeated"),
 ):
     for _w in _words.split():
         ACTIONS[_w] = (_group, _side)
+# In a lead, "released" is most often a statement, a video or figures, not people let go.
+BODY_SKIP = frozenset({"release", "releases", "released"})
 ACTION_BITS = {side: 1 << i for i, side in enumerate(dict.fromkeys(v[1] for v in ACTIONS.values()))}
+ENDS = ((ACTION_BITS["freed"], ACTION_BITS["abducted"]), (ACTION_BITS["escaped"], ACTION_BITS["abducted"]))
 # A title that tells of a further one ("Second explosion hits Raqqa", "Another car bomb ...",
-# "Green Zone hit again", "Rockets hit Erbil base days after airport attack") reports a new
-# event of a kind, or later than one, the story may be: its own bit.
+# "Green Zone hit again") reports a new event of a kind the last one was: its own bit.
 FURTHER = 1 << len(ACTION_BITS)
-HEADLINE_WORDS = 20  # a longer title is a lead sentence: its "days after ..." is background
 _FURTHER = re.compile("|".join((
     # not "new": New York, New Delhi, a new attack helicopter
     r"\b(?:second|third|fourth|another|fresh|renewed|further)\s+(?:\w+\s+)?(?:blasts?|explosions?|"
     r"bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|drones?|clash(?:es)?|shelling|suicide|"
     r"fires?|blazes?|ambush(?:es)?|abductions?|kidnappings?)\b",
-    # the deed, at most three words, "again": "Rockets strike Erbil base once again"
-    r"\b(?:hit|struck|strikes?|attack(?:s|ed)?|target(?:s|ed)?|shell(?:s|ed)?|bomb(?:s|ed)?|rock(?:s|ed)?|"
-    r"pound(?:s|ed)?)\s+(?:[\w'-]+\s+){0,3}?(?:once\s+)?again\b",
-    # after an earlier one: "days after airport attack", "after earlier convoy was blocked"
-    r"\b(?:hours?|days?|weeks?|months?)\s+after\b",
-    r"\bafter\s+(?:an?\s+|the\s+)?(?:earlier|previous|recent)\b",
+    # the deed, at most three words, "again": "Rocket hits Baghdad's Green Zone, again"
+    r"\b(?:hits?|struck|strikes?|attack(?:s|ed)?|target(?:s|ed)?|shell(?:s|ed)?|bomb(?:s|ed)?|rock(?:s|ed)?|"
+    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:\S+\s+){0,3}?(?:once\s+)?again\b",
+    r"\bfor\s+(?:the\s+|a\s+)?(?:second|third|fourth)\s+time\b",
 )), re.IGNORECASE)
+# A headline that dates itself after another event ("Rockets hit Erbil base days after airport
+# attack", "... after earlier convoy was blocked") is a later one. Its own bit, read on the item
+# only: a follow-up of the story's own event says it too ("IS claims market bomb hours after
+# attack"), and must not make the story look like a later one to the next "second ..." report.
+LATER = FURTHER << 1
+HEADLINE_WORDS = 20  # a longer title is a lead sentence: its "days after ..." is background
+_LATER = re.compile(r"\b(?:hours?|days?|weeks?|months?)\s+after\b|"
+                    r"\bafter\s+(?:an?\s+|the\s+)?(?:earlier|previous|recent)\b", re.IGNORECASE)
 ACTION_GROUPS = {}
 for _group, _side in ACTIONS.values():
     ACTION_GROUPS[_group] = ACTION_GROUPS.get(_group, 0) | ACTION_BITS[_side]
@@ -161,14 +168,18 @@ def clean(title: str, text: str) -> tuple[str, str]:
 
 def action_bits(tokens: list[str], first: bool = False) -> int:
     """The action classes these (folded) tokens name; with first, only the first one named (a
-    lead tells its own event first, then the background)."""
+    lead tells its own event first, then the background), and not a BODY_SKIP word. A side that
+    ends another ("Kidnapped engineer freed") is what happened: the other is who they are."""
     bits = 0
     for t in tokens:
         found = ACTIONS.get(t)
-        if found is not None:
+        if found is not None and not (first and t in BODY_SKIP):
             bits |= ACTION_BITS[found[1]]
             if first:
                 break
+    for later, earlier in ENDS:
+        if bits & later:
+            bits &= ~earlier
     return bits
 
 
@@ -202,7 +213,8 @@ def extract(title: str, summary: str) -> ItemFeatures:
         sketch=shingle_sketch(everything),
         title_key=title_key(title_words),
         actions=(action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True))
-                | (FURTHER if len(title_words) <= HEADLINE_WORDS and _FURTHER.search(title) else 0),
+                | (FURTHER if _FURTHER.search(title) else 0)
+                | (LATER if len(title_words) <= HEADLINE_WORDS and _LATER.search(title) else 0),
         years=year_bits(title_words + body_words[:YEAR_WORDS]),
         days=day_bits(title_words + body_words[:DAY_WORDS]),
     )
