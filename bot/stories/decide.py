@@ -108,14 +108,14 @@ def _years(bits: int) -> str:
 
 def _dated(item: score.Probe, story: Story) -> list[tuple[str, str]]:
     """What a headline with a short lead says of when: its weekdays, that it is a further one of
-    its kind while the story's reports never said so (a rewrite of the second blast that does not
-    say "second" may still join the second blast's story), and that it came after another event
-    (whatever the story's reports said: features.LATER)."""
+    its kind while the story's first report did not say so (held.WHEN; a rewrite of the second
+    blast that does not say "second" may still join the second blast's story), and that it came
+    after another event (whatever the story's reports said: features.LATER)."""
     out = []
     if item.days and story.days and not item.days & story.days:
         out.append(("days", f"other days: {_days(item.days)} vs {_days(story.days)}"))
     if item.actions & FURTHER and not story.actions & FURTHER:
-        out.append(("further", "the title tells of a further one, the story's never did"))
+        out.append(("further", "the title tells of a further one, the story's first report did not"))
     if item.actions & LATER:
         out.append(("later", "the title dates it after another event"))
     return out
@@ -233,8 +233,8 @@ def story_contradictions(a: Story, b: Story) -> list[str]:
     out = [f"actions: {c}" for c in conflicting_actions(a.actions, b.actions)]
     if a.years and b.years and not a.years & b.years:
         out.append(f"other years: {_years(a.years)} vs {_years(b.years)}")
-    if (a.actions ^ b.actions) & FURTHER:  # one tells of a further one: kept apart on arrival
-        out.append("one tells of a further one")
+    if (a.actions ^ b.actions) & (FURTHER | LATER):  # one tells of a further or later one
+        out.append("one tells of a further or later one")
     for x, y in ((a, b), (b, a)):
         missing = [t for t in x.top_names(FOLD_NAMES) if y.weight(t) == 0.0]
         if missing:

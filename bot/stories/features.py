@@ -72,15 +72,13 @@ for _group, _side, _words in (
     # what becomes of people held: taken, let go, or out by their own doing (a prison's release
     # and its break-out are two events)
     ("custody", "abducted", "kidnap kidnaps kidnapped kidnapping abduct abducts abducted abduction"),
-    ("custody", "freed", "frees freed freeing release releases released"),  # (not in a lead: BODY_SKIP)
+    ("custody", "freed", "frees freed freeing release releases released"),
     ("custody", "escaped", "escape escapes escaped escapees jailbreak breakout"),
     ("result", "won", "win wins won beat beats victory"),
     ("result", "lost", "lose loses lost defeat defeated"),
 ):
     for _w in _words.split():
         ACTIONS[_w] = (_group, _side)
-# In a lead, "released" is most often a statement, a video or figures, not people let go.
-BODY_SKIP = frozenset({"release", "releases", "released"})
 ACTION_BITS = {side: 1 << i for i, side in enumerate(dict.fromkeys(v[1] for v in ACTIONS.values()))}
 ENDS = ((ACTION_BITS["freed"], ACTION_BITS["abducted"]), (ACTION_BITS["escaped"], ACTION_BITS["abducted"]))
 # A title that tells of a further one ("Second explosion hits Raqqa", "Another car bomb ...",
@@ -91,9 +89,10 @@ _FURTHER = re.compile("|".join((
     r"\b(?:second|third|fourth|another|fresh|renewed|further)\s+(?:\w+\s+)?(?:blasts?|explosions?|"
     r"bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|drones?|clash(?:es)?|shelling|suicide|"
     r"fires?|blazes?|ambush(?:es)?|abductions?|kidnappings?)\b",
-    # the deed, at most three words, "again": "Rocket hits Baghdad's Green Zone, again"
+    # the deed, at most three words of one clause, "again": "Rocket hits Baghdad's Green Zone,
+    # again" (not "Bomb kills 12: 'Never again'")
     r"\b(?:hits?|struck|strikes?|attack(?:s|ed)?|target(?:s|ed)?|shell(?:s|ed)?|bomb(?:s|ed)?|rock(?:s|ed)?|"
-    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:\S+\s+){0,3}?(?:once\s+)?again\b",
+    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:\w[\w'’.,-]*\s+){0,3}?(?:once\s+)?again\b",
     r"\bfor\s+(?:the\s+|a\s+)?(?:second|third|fourth)\s+time\b",
 )), re.IGNORECASE)
 # A headline that dates itself after another event ("Rockets hit Erbil base days after airport
@@ -168,12 +167,12 @@ def clean(title: str, text: str) -> tuple[str, str]:
 
 def action_bits(tokens: list[str], first: bool = False) -> int:
     """The action classes these (folded) tokens name; with first, only the first one named (a
-    lead tells its own event first, then the background), and not a BODY_SKIP word. A side that
-    ends another ("Kidnapped engineer freed") is what happened: the other is who they are."""
+    lead tells its own event first, then the background). A side that ends another ("Kidnapped
+    engineer freed") is what happened: the other is who they are."""
     bits = 0
     for t in tokens:
         found = ACTIONS.get(t)
-        if found is not None and not (first and t in BODY_SKIP):
+        if found is not None:
             bits |= ACTION_BITS[found[1]]
             if first:
                 break

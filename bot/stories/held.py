@@ -13,6 +13,10 @@ from collections.abc import Collection, Iterable
 from itertools import repeat
 from operator import mul
 
+from bot.stories.features import FURTHER, LATER
+
+WHEN = FURTHER | LATER  # what a story's first report says of when: the story's, not its joiners'
+
 _NO_WEIGHTS = array("f")
 _ZEROS = repeat(0.0)  # the default of vec.get, as many times as asked
 
@@ -110,7 +114,7 @@ class Story:
         self.size = 0
         self.last = -math.inf  # newest member time ever seen
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
-        self.actions = 0  # what its members say happened (features.ACTION_BITS, FURTHER), ever
+        self.actions = 0  # what its members say happened (features.ACTION_BITS), ever; WHEN: its first's
         self.years = 0  # the years its members name (features.year_bits), ever
         self.days = 0  # the weekdays its members name (features.day_bits), ever
         self.born = math.inf  # arrival order (Member.seq) of its first member: which story is earlier
@@ -123,7 +127,9 @@ class Story:
         if sign > 0:
             self.last = max(self.last, member.time)
             self.born = min(self.born, member.seq)
-            self.actions |= member.actions
+            # a member that joined despite telling of a further or later one (outweighed, or a full
+            # text) must not make the story look like one to the next "second ..." report
+            self.actions |= member.actions if self.size == 0 else member.actions & ~WHEN
             self.years |= member.years
             self.days |= member.days
             if self.size == 0:
