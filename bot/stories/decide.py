@@ -108,14 +108,14 @@ def _years(bits: int) -> str:
 
 def _dated(item: score.Probe, story: Story) -> list[tuple[str, str]]:
     """What a headline with a short lead says of when: its weekdays, that it is a further one of
-    its kind while the story's first report did not say so (held.WHEN; a rewrite of the second
+    its kind while the story's earliest report did not say so (held.WHEN; a rewrite of the second
     blast that does not say "second" may still join the second blast's story), and that it came
     after another event (whatever the story's reports said: features.LATER)."""
     out = []
     if item.days and story.days and not item.days & story.days:
         out.append(("days", f"other days: {_days(item.days)} vs {_days(story.days)}"))
     if item.actions & FURTHER and not story.actions & FURTHER:
-        out.append(("further", "the title tells of a further one, the story's first report did not"))
+        out.append(("further", "the title tells of a further one, the story's earliest report did not"))
     if item.actions & LATER:
         out.append(("later", "the title dates it after another event"))
     return out

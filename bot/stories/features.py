@@ -89,10 +89,10 @@ _FURTHER = re.compile("|".join((
     r"\b(?:second|third|fourth|another|fresh|renewed|further)\s+(?:\w+\s+)?(?:blasts?|explosions?|"
     r"bomb(?:s|ings?)?|attacks?|(?:air)?strikes?|raids?|rockets?|drones?|clash(?:es)?|shelling|suicide|"
     r"fires?|blazes?|ambush(?:es)?|abductions?|kidnappings?)\b",
-    # the deed, at most three words of one clause, "again": "Rocket hits Baghdad's Green Zone,
-    # again" (not "Bomb kills 12: 'Never again'")
+    # the deed, at most three words before a colon or semicolon, "again": "Rocket hits Baghdad's
+    # 'Green Zone' - again" (not "Bomb kills 12: 'Never again'")
     r"\b(?:hits?|struck|strikes?|attack(?:s|ed)?|target(?:s|ed)?|shell(?:s|ed)?|bomb(?:s|ed)?|rock(?:s|ed)?|"
-    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:\w[\w'’.,-]*\s+){0,3}?(?:once\s+)?again\b",
+    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:(?![\"'‘“]?never\b)[^\s:;|]+\s+){0,3}?(?:once\s+)?again\b",
     r"\bfor\s+(?:the\s+|a\s+)?(?:second|third|fourth)\s+time\b",
 )), re.IGNORECASE)
 # A headline that dates itself after another event ("Rockets hit Erbil base days after airport

@@ -15,7 +15,7 @@ from operator import mul
 
 from bot.stories.features import FURTHER, LATER
 
-WHEN = FURTHER | LATER  # what a story's first report says of when: the story's, not its joiners'
+WHEN = FURTHER | LATER  # what a story's earliest report says of when: the story's, not its joiners'
 
 _NO_WEIGHTS = array("f")
 _ZEROS = repeat(0.0)  # the default of vec.get, as many times as asked
@@ -104,7 +104,7 @@ class Story:
     instead of keeping a copy."""
 
     __slots__ = ("id", "only", "centroid", "norm2", "size", "last", "leads", "actions", "years",
-                 "days", "born", "members", "_top")
+                 "days", "born", "dated", "members", "_top")
 
     def __init__(self, story_id: str):
         self.id = story_id
@@ -114,10 +114,11 @@ class Story:
         self.size = 0
         self.last = -math.inf  # newest member time ever seen
         self.leads: dict[str, int] = _EMPTY  # name -> members that lead with it
-        self.actions = 0  # what its members say happened (features.ACTION_BITS), ever; WHEN: its first's
+        self.actions = 0  # what its members say happened (features.ACTION_BITS), ever; WHEN: see dated
         self.years = 0  # the years its members name (features.year_bits), ever
         self.days = 0  # the weekdays its members name (features.day_bits), ever
         self.born = math.inf  # arrival order (Member.seq) of its first member: which story is earlier
+        self.dated = math.inf  # time of the earliest member ever: its WHEN bits are the story's
         self.members: list[Member] | None = None  # with two or more: its members (and some that left)
         self._top: list[str] | None = None
 
@@ -127,9 +128,12 @@ class Story:
         if sign > 0:
             self.last = max(self.last, member.time)
             self.born = min(self.born, member.seq)
-            # a member that joined despite telling of a further or later one (outweighed, or a full
-            # text) must not make the story look like one to the next "second ..." report
-            self.actions |= member.actions if self.size == 0 else member.actions & ~WHEN
+            # A member that joined despite telling of a further or later one (outweighed, or a full
+            # text) must not make the story look like one to the next "second ..." report: the
+            # earliest report says when. By time, not arrival, so a rebuild agrees with the run.
+            self.actions |= member.actions & ~WHEN
+            if member.time < self.dated:
+                self.dated, self.actions = member.time, self.actions & ~WHEN | member.actions & WHEN
             self.years |= member.years
             self.days |= member.days
             if self.size == 0:
