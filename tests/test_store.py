@@ -174,6 +174,18 @@ def test_story_sources_accumulate(store):
     assert [(i.key, s) for i, s in store.items_since(NOW - timedelta(days=1))] == [("k1", "s1"), ("k2", "s1")]
 
 
+def test_stories_begun_before_a_time_are_those_with_items_on_both_sides(store):
+    """A window rebuilt from `since` holds no earliest report of these (held.Story.forget_when)."""
+    store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
+    fid = store.feeds()[0].id
+    old = processed("k1", "s-old", targets=())
+    store.save_update(fid, state(), [replace(old, item=make_item("k1", hours_ago=30))])
+    for key, story, hours in (("k2", "s-old", 2), ("k3", "s-new", 2), ("k4", "s-gone", 40)):
+        row = processed(key, story, targets=())
+        store.save_update(fid, state(), [replace(row, item=make_item(key, hours_ago=hours))])
+    assert store.stories_begun_before(NOW - timedelta(hours=24)) == {"s-old"}
+
+
 def test_outbox_retry_and_sent(store):
     store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
     store.save_update(store.feeds()[0].id, state(), [processed("k1", "s1", targets=("console", "tg:5"))])

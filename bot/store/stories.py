@@ -52,6 +52,16 @@ class StoriesMixin:
             judged = conn.execute(select(func.max(t.story_judgements.c.id))).scalar()
         return newest or 0, judged or 0
 
+    def stories_begun_before(self, since: datetime) -> set[str]:
+        """Stories with items since `since` and before it: a window rebuilt from `since` does not
+        hold their earliest report (held.Story.forget_when)."""
+        older = t.items.alias("older")
+        begun = (select(older.c.id).where(older.c.story_id == t.items.c.story_id, older.c.published < since)
+                 .exists())
+        query = select(t.items.c.story_id).where(t.items.c.published >= since, begun).distinct()
+        with self.engine.connect() as conn:
+            return {sid for sid in conn.execute(query).scalars() if sid}
+
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
         query = select(t.items).where(t.items.c.published >= since).order_by(t.items.c.published, t.items.c.id)

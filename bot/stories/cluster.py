@@ -156,16 +156,21 @@ class StoryClusterer:
             raise ValueError(f"thresholds need 0 < related <= join (got join {join}, related {related})")
         self.settings = replace(self.settings, join_threshold=join, related_threshold=related)
 
-    def restore(self, members: Iterable[tuple[Item, str]]) -> None:
-        """Rebuild the window from stored (item, story_id) pairs in time order; decides nothing."""
+    def restore(self, members: Iterable[tuple[Item, str]], begun_before: Iterable[str] = ()) -> None:
+        """Rebuild the window from stored (item, story_id) pairs in time order; decides nothing.
+        begun_before: stories whose earliest items are older than these (forget_when)."""
+        gone = set(begun_before)
         for item, story_id in members:
             when = item.published.timestamp()
             self._expire_at(max(self._window.newest, when))
             if when < self._window.newest - self.settings.window:
+                gone.add(story_id)
                 continue
             features = extract(item.title, item.body or item.summary)
             story = self._window.story(story_id)
             self._hold(item, when, story, features, identities(item, features.title_key))
+        for story_id in gone.intersection(self._window.stories):
+            self._window.stories[story_id].forget_when()
 
     def save_window(self, path: Path, marker: snapshot.Marker) -> None:
         """Write the window as it is, for the next start (see snapshot.py)."""

@@ -92,7 +92,7 @@ _FURTHER = re.compile("|".join((
     # the deed, at most three words before a colon or semicolon, "again": "Rocket hits Baghdad's
     # 'Green Zone' - again" (not "Bomb kills 12: 'Never again'")
     r"\b(?:hits?|struck|strikes?|attack(?:s|ed)?|target(?:s|ed)?|shell(?:s|ed)?|bomb(?:s|ed)?|rock(?:s|ed)?|"
-    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:(?![\"'‘“]?never\b)[^\s:;|]+\s+){0,3}?(?:once\s+)?again\b",
+    r"pound(?:s|ed)?|erupts?|erupted)\s+(?:(?![^\w\s]*never\b)[^\s:;|]+\s+){0,3}?(?:once\s+)?again\b",
     r"\bfor\s+(?:the\s+|a\s+)?(?:second|third|fourth)\s+time\b",
 )), re.IGNORECASE)
 # A headline that dates itself after another event ("Rockets hit Erbil base days after airport

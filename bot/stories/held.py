@@ -16,6 +16,7 @@ from operator import mul
 from bot.stories.features import FURTHER, LATER
 
 WHEN = FURTHER | LATER  # what a story's earliest report says of when: the story's, not its joiners'
+LATEST, GONE = (math.inf, math.inf), (-math.inf, -1)  # Story.dated of no member yet, of one forgotten
 
 _NO_WEIGHTS = array("f")
 _ZEROS = repeat(0.0)  # the default of vec.get, as many times as asked
@@ -118,7 +119,7 @@ class Story:
         self.years = 0  # the years its members name (features.year_bits), ever
         self.days = 0  # the weekdays its members name (features.day_bits), ever
         self.born = math.inf  # arrival order (Member.seq) of its first member: which story is earlier
-        self.dated = math.inf  # time of the earliest member ever: its WHEN bits are the story's
+        self.dated = LATEST  # (time, seq) of its earliest member, whose WHEN bits are the story's
         self.members: list[Member] | None = None  # with two or more: its members (and some that left)
         self._top: list[str] | None = None
 
@@ -132,13 +133,15 @@ class Story:
             # text) must not make the story look like one to the next "second ..." report: the
             # earliest report says when. By time, not arrival, so a rebuild agrees with the run.
             self.actions |= member.actions & ~WHEN
-            if member.time < self.dated:
-                self.dated, self.actions = member.time, self.actions & ~WHEN | member.actions & WHEN
+            if (member.time, member.seq) < self.dated:
+                self.dated, self.actions = (member.time, member.seq), self.actions & ~WHEN | member.actions & WHEN
             self.years |= member.years
             self.days |= member.days
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
+        elif (member.time, member.seq) == self.dated:
+            self.forget_when()
         if self.only is not None:
             if sign < 0:  # the only member leaves
                 self.only, self.size, self.norm2 = None, 0, 0.0
@@ -147,6 +150,12 @@ class Story:
             self.size, self.norm2, self.centroid, self.leads = 0, 0.0, {}, {}
             self._add(first, 1)
         self._add(member, sign)
+
+    def forget_when(self) -> None:
+        """Its earliest report is gone (expired, or before a rebuilt window): what it said of when
+        is no longer known, and no later report takes its place (a rebuild could not tell)."""
+        self.actions &= ~WHEN
+        self.dated = GONE
 
     def _add(self, member: Member, sign: int) -> None:
         c = self.centroid
