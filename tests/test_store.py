@@ -175,7 +175,7 @@ def test_story_sources_accumulate(store):
 
 
 def test_stories_begun_before_a_time_are_those_with_items_on_both_sides(store):
-    """A window rebuilt from `since` holds no earliest report of these (held.Story.forget_when)."""
+    """A window rebuilt from `since` holds no earliest report of these (held.Story.date)."""
     store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
     fid = store.feeds()[0].id
     old = processed("k1", "s-old", targets=())
@@ -183,7 +183,7 @@ def test_stories_begun_before_a_time_are_those_with_items_on_both_sides(store):
     for key, story, hours in (("k2", "s-old", 2), ("k3", "s-new", 2), ("k4", "s-gone", 40)):
         row = processed(key, story, targets=())
         store.save_update(fid, state(), [replace(row, item=make_item(key, hours_ago=hours))])
-    assert store.stories_begun_before(NOW - timedelta(hours=24)) == {"s-old"}
+    assert store.stories_begun_before(NOW - timedelta(hours=24)) == {"s-old": (NOW - timedelta(hours=30), "Title k1")}
 
 
 def test_outbox_retry_and_sent(store):

@@ -52,15 +52,20 @@ class StoriesMixin:
             judged = conn.execute(select(func.max(t.story_judgements.c.id))).scalar()
         return newest or 0, judged or 0
 
-    def stories_begun_before(self, since: datetime) -> set[str]:
-        """Stories with items since `since` and before it: a window rebuilt from `since` does not
-        hold their earliest report (held.Story.forget_when)."""
-        older = t.items.alias("older")
-        begun = (select(older.c.id).where(older.c.story_id == t.items.c.story_id, older.c.published < since)
-                 .exists())
-        query = select(t.items.c.story_id).where(t.items.c.published >= since, begun).distinct()
+    def stories_begun_before(self, since: datetime) -> dict[str, tuple[datetime, str]]:
+        """The earliest (published, title) of each story with items since `since` and before it:
+        a window rebuilt from `since` does not hold that report (held.Story.date)."""
+        items = t.items.c
+        begun = (select(items.story_id).where(items.story_id.in_(select(items.story_id).where(items.published >= since)))
+                 .group_by(items.story_id).having(func.min(items.published) < since))
+        query = (select(items.story_id, items.published, items.id, items.title)
+                 .where(items.story_id.in_(begun), items.published < since))
+        earliest: dict[str, tuple] = {}
         with self.engine.connect() as conn:
-            return {sid for sid in conn.execute(query).scalars() if sid}
+            for sid, published, item_id, title in conn.execute(query):
+                if sid not in earliest or (published, item_id) < earliest[sid][:2]:
+                    earliest[sid] = (published, item_id, title)
+        return {sid: (published, title) for sid, (published, _, title) in earliest.items()}
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""

@@ -212,11 +212,22 @@ def extract(title: str, summary: str) -> ItemFeatures:
         sketch=shingle_sketch(everything),
         title_key=title_key(title_words),
         actions=(action_bits(title_words) or action_bits(body_words[:ACTION_WORDS], first=True))
-                | (FURTHER if _FURTHER.search(title) else 0)
-                | (LATER if len(title_words) <= HEADLINE_WORDS and _LATER.search(title) else 0),
+                | _when(title, title_words),
         years=year_bits(title_words + body_words[:YEAR_WORDS]),
         days=day_bits(title_words + body_words[:DAY_WORDS]),
     )
+
+
+def when_bits(title: str) -> int:
+    """FURTHER and LATER of a raw title: what a story's earliest report said of when, for a window
+    rebuilt without it (held.Story.dated)."""
+    title = clean(title, "")[0]
+    return _when(title, words(title))
+
+
+def _when(title: str, title_words: list[str]) -> int:
+    return ((FURTHER if _FURTHER.search(title) else 0)
+            | (LATER if len(title_words) <= HEADLINE_WORDS and _LATER.search(title) else 0))
 
 
 def title_key(title_words: list[str]) -> str:

@@ -16,7 +16,7 @@ from operator import mul
 from bot.stories.features import FURTHER, LATER
 
 WHEN = FURTHER | LATER  # what a story's earliest report says of when: the story's, not its joiners'
-LATEST, GONE = (math.inf, math.inf), (-math.inf, -1)  # Story.dated of no member yet, of one forgotten
+LATEST = (math.inf, math.inf)  # Story.dated before any member
 
 _NO_WEIGHTS = array("f")
 _ZEROS = repeat(0.0)  # the default of vec.get, as many times as asked
@@ -140,8 +140,6 @@ class Story:
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
-        elif (member.time, member.seq) == self.dated:
-            self.forget_when()
         if self.only is not None:
             if sign < 0:  # the only member leaves
                 self.only, self.size, self.norm2 = None, 0, 0.0
@@ -151,11 +149,11 @@ class Story:
             self._add(first, 1)
         self._add(member, sign)
 
-    def forget_when(self) -> None:
-        """Its earliest report is gone (expired, or before a rebuilt window): what it said of when
-        is no longer known, and no later report takes its place (a rebuild could not tell)."""
-        self.actions &= ~WHEN
-        self.dated = GONE
+    def date(self, time: float, when: int) -> None:
+        """Its earliest report was at time and said `when` (WHEN bits), though the window does not
+        hold it: a rebuilt window's story begun before the window, as the run remembers it."""
+        if (time, -1) < self.dated:
+            self.dated, self.actions = (time, -1), self.actions & ~WHEN | when & WHEN
 
     def _add(self, member: Member, sign: int) -> None:
         c = self.centroid
