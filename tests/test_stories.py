@@ -654,6 +654,19 @@ def test_a_window_rebuilt_after_the_earliest_report_expired_says_of_when_what_th
     assert [w for w in here.why if "further" in w] == [w for w in there.why if "further" in w]
 
 
+def test_a_fold_takes_the_folded_storys_earliest_report_even_when_it_expired():
+    """The store moves every item of a folded story, expired ones too, so a rebuilt window dates
+    the grown story by the folded one's earliest report: the run must too (found by a review)."""
+    clusterer = StoryClusterer(default_settings())
+    second = clusterer.assign(item("b", "Second car bomb in two days hits Baghdad's Sadr City market"))
+    floods = clusterer.assign(item("a", *KERALA, hours=10))
+    clusterer.assign(item("b2", "Second car bomb in two days hits Baghdad's Sadr City market", hours=40,
+                          url="https://wire.example/b2"))
+    clusterer.expire(T0 + timedelta(hours=50))
+    clusterer.fold(second.story_id, floods.story_id)
+    assert clusterer._window.stories[floods.story_id].actions & FURTHER
+
+
 def test_a_late_fold_keeps_a_later_one_apart():
     clusterer = warmed()
     drone = clusterer.assign(item("a", "Drone attack on Erbil airport, no casualties"))

@@ -149,6 +149,11 @@ class Story:
             self._add(first, 1)
         self._add(member, sign)
 
+    def take_when(self, other: Story) -> None:
+        """Its members now include other's (a fold): other's earliest report may be the earlier."""
+        if other.dated < self.dated:
+            self.dated, self.actions = other.dated, self.actions & ~WHEN | other.actions & WHEN
+
     def date(self, time: float, when: int) -> None:
         """Its earliest report was at time and said `when` (WHEN bits), though the window does not
         hold it: a rebuilt window's story begun before the window, as the run remembers it."""
