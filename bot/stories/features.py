@@ -96,9 +96,9 @@ _FURTHER = re.compile("|".join((
     r"\bfor\s+(?:the\s+|a\s+)?(?:second|third|fourth)\s+time\b",
 )), re.IGNORECASE)
 # A headline that dates itself after another event ("Rockets hit Erbil base days after airport
-# attack", "... after earlier convoy was blocked") is a later one. Its own bit, read on the item
-# only: a follow-up of the story's own event says it too ("IS claims market bomb hours after
-# attack"), and must not make the story look like a later one to the next "second ..." report.
+# attack", "... after earlier convoy was blocked") is a later one. Its own bit, read on the arriving
+# item whatever the story says: a follow-up of the story's own event says it too ("IS claims
+# market bomb hours after attack"). A story's own (its earliest report's) counts in late folds.
 LATER = FURTHER << 1
 HEADLINE_WORDS = 20  # a longer title is a lead sentence: its "days after ..." is background
 _LATER = re.compile(r"\b(?:hours?|days?|weeks?|months?)\s+after\b|"
