@@ -173,7 +173,7 @@ class App(HotReload, Schedule):
         if why:
             log.info("story window rebuilt from the database (saved window: %s)", why)
             since = self.clock() - timedelta(seconds=self.runtime.config.stories.window)
-            self.clusterer.restore(self.store.items_since(since), self.store.stories_begun_before(since))
+            self.clusterer.restore(self.store.items_since(since), self.store.items_before(since))
         self.heap.keep()
         self._window_saved = None if why else marker
         self._window_owned = True

@@ -174,16 +174,20 @@ def test_story_sources_accumulate(store):
     assert [(i.key, s) for i, s in store.items_since(NOW - timedelta(days=1))] == [("k1", "s1"), ("k2", "s1")]
 
 
-def test_stories_begun_before_a_time_are_those_with_items_on_both_sides(store):
-    """A window rebuilt from `since` holds no earliest report of these (held.Story.date)."""
+def test_items_before_a_time_are_the_older_items_of_stories_with_items_since(store):
+    """What a window rebuilt from `since` no longer holds of its stories (held.Story.recall)."""
     store.sync_config_feeds([("https://a.org/rss", "A", None)], NOW)
     fid = store.feeds()[0].id
-    old = processed("k1", "s-old", targets=())
-    store.save_update(fid, state(), [replace(old, item=make_item("k1", hours_ago=30))])
-    for key, story, hours in (("k2", "s-old", 2), ("k3", "s-new", 2), ("k4", "s-gone", 40)):
+    for key, story, hours in (("k1", "s-old", 30), ("k0", "s-old", 40), ("k2", "s-old", 2), ("k3", "s-new", 2),
+                              ("k4", "s-gone", 40)):
         row = processed(key, story, targets=())
         store.save_update(fid, state(), [replace(row, item=make_item(key, hours_ago=hours))])
-    assert store.stories_begun_before(NOW - timedelta(hours=24)) == {"s-old": (NOW - timedelta(hours=30), "Title k1")}
+    long = replace(make_item("k5", hours_ago=35), summary="x" * 5000, body="y" * 5000)
+    store.save_update(fid, state(), [replace(processed("k5", "s-old", targets=()), item=long)])
+    earlier = store.items_before(NOW - timedelta(hours=24))
+    assert [(i.key, sid) for i, sid in earlier] == [("k0", "s-old"), ("k5", "s-old"), ("k1", "s-old")]
+    assert earlier[0][0].published == NOW - timedelta(hours=40)  # aware, as items_since gives it
+    assert (len(earlier[1][0].summary), len(earlier[1][0].body)) == (2000, 2000)  # the lead only
 
 
 def test_outbox_retry_and_sent(store):

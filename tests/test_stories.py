@@ -631,7 +631,7 @@ def test_a_window_rebuilt_after_the_earliest_report_expired_says_of_when_what_th
     """The run keeps what the earliest report said after it expires; a window rebuilt from the
     store saw only the reports left, and took the "second ... this year" follow-up's word: the
     next day's second car bomb joined there alone (found by a review). The rebuild now reads the
-    earliest report's title from the store (Store.stories_begun_before)."""
+    earliest report from the store (Store.items_before), and keeps its other evidence too."""
     reports = [item("a", *earliest),
                item("c", "Second car bomb this year at Sadr City market in Baghdad kills 12", hours=1),
                item("e", "Sadr City car bomb toll rises to 14 in Baghdad market attack", hours=20),
@@ -644,9 +644,11 @@ def test_a_window_rebuilt_after_the_earliest_report_expired_says_of_when_what_th
     since = now - timedelta(seconds=default_settings().window)
     rebuilt = StoryClusterer(default_settings())
     rebuilt.restore([(r, d.story_id) for r, d in zip(reports, decisions, strict=True) if r.published >= since],
-                    begun={decisions[0].story_id: (reports[0].published, reports[0].title)})
+                    earlier=[(reports[0], decisions[0].story_id)])
     sid = decisions[0].story_id
-    assert run._window.stories[sid].actions == rebuilt._window.stories[sid].actions
+    ran, back = run._window.stories[sid], rebuilt._window.stories[sid]
+    assert (ran.actions, ran.years, ran.days, ran.dated[0]) == (back.actions, back.years, back.days, back.dated[0])
+    assert ran.actions and ran.days  # "killed", "Tuesday": said by the expired report alone
     assert run._window.stories[sid].actions & (FURTHER | LATER) == extract(*earliest).actions & FURTHER
     second = item("g", "Second car bomb kills 16 at Sadr City market in Baghdad", hours=48.5)
     here, there = run.assign(second), rebuilt.assign(second)

@@ -52,20 +52,19 @@ class StoriesMixin:
             judged = conn.execute(select(func.max(t.story_judgements.c.id))).scalar()
         return newest or 0, judged or 0
 
-    def stories_begun_before(self, since: datetime) -> dict[str, tuple[datetime, str]]:
-        """The earliest (published, title) of each story with items since `since` and before it:
-        a window rebuilt from `since` does not hold that report (held.Story.date)."""
+    def items_before(self, since: datetime) -> list[tuple[Item, str]]:
+        """Stored items before `since` of the stories that have items since, oldest first, with
+        their story: what a window rebuilt from `since` no longer holds but the run's stories
+        remember (held.Story.recall). Summary and body are cut to their first 2,000 characters
+        (the evidence is read in the lead)."""
         items = t.items.c
         begun = (select(items.story_id).where(items.story_id.in_(select(items.story_id).where(items.published >= since)))
                  .group_by(items.story_id).having(func.min(items.published) < since))
-        query = (select(items.story_id, items.published, items.id, items.title)
-                 .where(items.story_id.in_(begun), items.published < since))
-        earliest: dict[str, tuple] = {}
+        lead = [func.substr(items.summary, 1, LEAD_CHARS).label("summary"), func.substr(items.body, 1, LEAD_CHARS).label("body")]
+        query = (select(*(c for c in t.items.c if c.name not in ("summary", "body")), *lead)
+                 .where(items.story_id.in_(begun), items.published < since).order_by(items.published, items.id))
         with self.engine.connect() as conn:
-            for sid, published, item_id, title in conn.execute(query):
-                if sid not in earliest or (published, item_id) < earliest[sid][:2]:
-                    earliest[sid] = (published, item_id, title)
-        return {sid: (published, title) for sid, (published, _, title) in earliest.items()}
+            return [(_row_item(row), row.story_id) for row in conn.execute(query)]
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""
@@ -73,6 +72,8 @@ class StoriesMixin:
         with self.engine.connect() as conn:
             return [(_row_item(row), row.story_id) for row in conn.execute(query)]
 
+
+LEAD_CHARS = 2000  # of a summary or body that items_before reads: the lead's evidence, not the article
 
 # Built once: building a statement costs more than running it.
 _ALERTED = select(t.outbox.c.target).where(t.outbox.c.story_id == bindparam("sid"), t.outbox.c.kind == "alert")

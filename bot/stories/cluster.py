@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.config import SCHEMA, StorySettings
 from bot.models import Item, StoryAction, StoryDecision
 from bot.stories import decide, score, snapshot
-from bot.stories.features import ItemFeatures, extract, title_only_key, when_bits
+from bot.stories.features import ItemFeatures, extract, title_only_key
 from bot.stories.held import Member, Story
 from bot.stories.window import Window
 
@@ -156,10 +156,9 @@ class StoryClusterer:
             raise ValueError(f"thresholds need 0 < related <= join (got join {join}, related {related})")
         self.settings = replace(self.settings, join_threshold=join, related_threshold=related)
 
-    def restore(self, members: Iterable[tuple[Item, str]],
-                begun: Mapping[str, tuple[datetime, str]] | None = None) -> None:
+    def restore(self, members: Iterable[tuple[Item, str]], earlier: Iterable[tuple[Item, str]] = ()) -> None:
         """Rebuild the window from stored (item, story_id) pairs in time order; decides nothing.
-        begun: the earliest (published, title) of stories begun before these items (Story.date)."""
+        earlier: older stored items of these stories, whose evidence they keep (Story.recall)."""
         for item, story_id in members:
             when = item.published.timestamp()
             self._expire_at(max(self._window.newest, when))
@@ -168,9 +167,11 @@ class StoryClusterer:
             features = extract(item.title, item.body or item.summary)
             story = self._window.story(story_id)
             self._hold(item, when, story, features, identities(item, features.title_key))
-        for story_id, (published, title) in (begun or {}).items():
-            if story_id in self._window.stories:
-                self._window.stories[story_id].date(published.timestamp(), when_bits(title))
+        stories = self._window.stories
+        for item, story_id in earlier:
+            if story_id in stories:
+                f = extract(item.title, item.body or item.summary)
+                stories[story_id].recall(item.published.timestamp(), f.actions, f.years, f.days)
 
     def save_window(self, path: Path, marker: snapshot.Marker) -> None:
         """Write the window as it is, for the next start (see snapshot.py)."""

@@ -218,13 +218,6 @@ def extract(title: str, summary: str) -> ItemFeatures:
     )
 
 
-def when_bits(title: str) -> int:
-    """FURTHER and LATER of a raw title: what a story's earliest report said of when, for a window
-    rebuilt without it (held.Story.dated)."""
-    title = clean(title, "")[0]
-    return _when(title, words(title))
-
-
 def _when(title: str, title_words: list[str]) -> int:
     return ((FURTHER if _FURTHER.search(title) else 0)
             | (LATER if len(title_words) <= HEADLINE_WORDS and _LATER.search(title) else 0))

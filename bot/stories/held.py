@@ -154,11 +154,14 @@ class Story:
         if other.dated < self.dated:
             self.dated, self.actions = other.dated, self.actions & ~WHEN | other.actions & WHEN
 
-    def date(self, time: float, when: int) -> None:
-        """Its earliest report was at time and said `when` (WHEN bits), though the window does not
-        hold it: a rebuilt window's story begun before the window, as the run remembers it."""
+    def recall(self, time: float, actions: int, years: int, days: int) -> None:
+        """A report of it that the window no longer holds (a rebuilt window's story begun before
+        the window): its evidence, as the run's story remembers every report it held."""
+        self.actions |= actions & ~WHEN
+        self.years |= years
+        self.days |= days
         if (time, -1) < self.dated:
-            self.dated, self.actions = (time, -1), self.actions & ~WHEN | when & WHEN
+            self.dated, self.actions = (time, -1), self.actions & ~WHEN | actions & WHEN
 
     def _add(self, member: Member, sign: int) -> None:
         c = self.centroid
