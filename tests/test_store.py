@@ -184,7 +184,7 @@ def test_items_before_a_time_are_the_older_items_of_stories_with_items_since(sto
         store.save_update(fid, state(), [replace(row, item=make_item(key, hours_ago=hours))])
     long = replace(make_item("k5", hours_ago=35), summary="x" * 5000, body="y" * 5000)
     store.save_update(fid, state(), [replace(processed("k5", "s-old", targets=()), item=long)])
-    earlier = store.items_before(NOW - timedelta(hours=24))
+    earlier = list(store.items_before(NOW - timedelta(hours=24)))
     assert [(i.key, sid) for i, sid in earlier] == [("k0", "s-old"), ("k5", "s-old"), ("k1", "s-old")]
     assert earlier[0][0].published == NOW - timedelta(hours=40)  # aware, as items_since gives it
     assert (len(earlier[1][0].summary), len(earlier[1][0].body)) == (2000, 2000)  # the lead only

@@ -20,6 +20,7 @@ from bot.models import Item, StoryAction, StoryDecision
 from bot.stories import decide
 from bot.stories.cluster import StoryClusterer, default_settings, story_id_for
 from bot.stories.features import (
+    DAY_BITS,
     FIRST_YEAR,
     FURTHER,
     LATER,
@@ -660,13 +661,16 @@ def test_a_fold_takes_the_folded_storys_earliest_report_even_when_it_expired():
     """The store moves every item of a folded story, expired ones too, so a rebuilt window dates
     the grown story by the folded one's earliest report: the run must too (found by a review)."""
     clusterer = StoryClusterer(default_settings())
-    second = clusterer.assign(item("b", "Second car bomb in two days hits Baghdad's Sadr City market"))
+    second = clusterer.assign(item("b", "Second car bomb in two days hits Baghdad's Sadr City market",
+                                   "It exploded on Tuesday."))
     floods = clusterer.assign(item("a", *KERALA, hours=10))
     clusterer.assign(item("b2", "Second car bomb in two days hits Baghdad's Sadr City market", hours=40,
                           url="https://wire.example/b2"))
     clusterer.expire(T0 + timedelta(hours=50))
     clusterer.fold(second.story_id, floods.story_id)
-    assert clusterer._window.stories[floods.story_id].actions & FURTHER
+    grown = clusterer._window.stories[floods.story_id]
+    assert grown.actions & FURTHER  # the expired report's "when",
+    assert grown.days == DAY_BITS["tuesday"] | DAY_BITS["sunday"]  # and its Tuesday (Kerala's Sunday)
 
 
 def test_a_late_fold_keeps_a_later_one_apart():

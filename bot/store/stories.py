@@ -4,7 +4,7 @@ the clusterer's window of recent items.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from operator import itemgetter
 
@@ -52,11 +52,11 @@ class StoriesMixin:
             judged = conn.execute(select(func.max(t.story_judgements.c.id))).scalar()
         return newest or 0, judged or 0
 
-    def items_before(self, since: datetime) -> list[tuple[Item, str]]:
+    def items_before(self, since: datetime) -> Iterator[tuple[Item, str]]:
         """Stored items before `since` of the stories that have items since, oldest first, with
         their story: what a window rebuilt from `since` no longer holds but the run's stories
         remember (held.Story.recall). Summary and body are cut to their first 2,000 characters
-        (the evidence is read in the lead)."""
+        (the evidence is read in the lead); yielded one at a time, as there can be many."""
         items = t.items.c
         begun = (select(items.story_id).where(items.story_id.in_(select(items.story_id).where(items.published >= since)))
                  .group_by(items.story_id).having(func.min(items.published) < since))
@@ -64,7 +64,8 @@ class StoriesMixin:
         query = (select(*(c for c in t.items.c if c.name not in ("summary", "body")), *lead)
                  .where(items.story_id.in_(begun), items.published < since).order_by(items.published, items.id))
         with self.engine.connect() as conn:
-            return [(_row_item(row), row.story_id) for row in conn.execute(query)]
+            for row in conn.execute(query):
+                yield _row_item(row), row.story_id
 
     def items_since(self, since: datetime) -> list[tuple[Item, str]]:
         """Stored items published since `since`, oldest first, with their story: the clusterer's window."""

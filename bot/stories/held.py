@@ -149,8 +149,12 @@ class Story:
             self._add(first, 1)
         self._add(member, sign)
 
-    def take_when(self, other: Story) -> None:
-        """Its members now include other's (a fold): other's earliest report may be the earlier."""
+    def absorb(self, other: Story) -> None:
+        """Its members now include all of other's, expired ones too (a fold: the store moves them
+        all): what other remembered, and other's earliest report if it is the earlier."""
+        self.actions |= other.actions & ~WHEN
+        self.years |= other.years
+        self.days |= other.days
         if other.dated < self.dated:
             self.dated, self.actions = other.dated, self.actions & ~WHEN | other.actions & WHEN
 

@@ -127,7 +127,7 @@ class Window:
             source.change(member, -1)
             member.story = target
             target.change(member, 1)
-        target.take_when(source)  # the store moves its expired items too: a rebuild sees them
+        target.absorb(source)  # the store moves its expired items too: a rebuild recalls them
         return len(moved)
 
     def expire(self, cutoff: float) -> None:
