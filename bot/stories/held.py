@@ -129,14 +129,7 @@ class Story:
         if sign > 0:
             self.last = max(self.last, member.time)
             self.born = min(self.born, member.seq)
-            # A member that joined despite telling of a further or later one (outweighed, or a full
-            # text) must not make the story look like one to the next "second ..." report: the
-            # earliest report says when. By time, not arrival, so a rebuild agrees with the run.
-            self.actions |= member.actions & ~WHEN
-            if (member.time, member.seq) < self.dated:
-                self.dated, self.actions = (member.time, member.seq), self.actions & ~WHEN | member.actions & WHEN
-            self.years |= member.years
-            self.days |= member.days
+            self._remember((member.time, member.seq), member.actions, member.years, member.days)
             if self.size == 0:
                 self.only, self.size, self.norm2 = member, 1, 1.0 if member.weights else 0.0
                 return
@@ -152,20 +145,23 @@ class Story:
     def absorb(self, other: Story) -> None:
         """Its members now include all of other's, expired ones too (a fold: the store moves them
         all): what other remembered, and other's earliest report if it is the earlier."""
-        self.actions |= other.actions & ~WHEN
-        self.years |= other.years
-        self.days |= other.days
-        if other.dated < self.dated:
-            self.dated, self.actions = other.dated, self.actions & ~WHEN | other.actions & WHEN
+        self._remember(other.dated, other.actions, other.years, other.days)
 
     def recall(self, time: float, actions: int, years: int, days: int) -> None:
         """A report of it that the window no longer holds (a rebuilt window's story begun before
         the window): its evidence, as the run's story remembers every report it held."""
+        self._remember((time, -1), actions, years, days)
+
+    def _remember(self, dated: tuple[float, float], actions: int, years: int, days: int) -> None:
+        """Evidence of a report dated (time, seq), ever. A report that joined despite telling of a
+        further or later one (outweighed, or a full text) must not make the story look like one to
+        the next "second ..." report: the earliest report says when. By time, not arrival, so a
+        rebuild agrees with the run."""
         self.actions |= actions & ~WHEN
         self.years |= years
         self.days |= days
-        if (time, -1) < self.dated:
-            self.dated, self.actions = (time, -1), self.actions & ~WHEN | actions & WHEN
+        if dated < self.dated:
+            self.dated, self.actions = dated, self.actions & ~WHEN | actions & WHEN
 
     def _add(self, member: Member, sign: int) -> None:
         c = self.centroid
